@@ -1,0 +1,167 @@
+#pragma once
+// A small JSON value that keeps what the wire needs and std-style maps lose: insertion order of
+// object keys (Python dicts keep it and the reference serialises in that order), the difference
+// between integers and doubles (Python prints `1` and `1.0` differently), and byte-exact output
+// in the three JSON dialects the HiveMind stack writes. Parsing goes through simdjson.
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace hivescope::protocol {
+
+class Json;
+
+/// The three ways the reference stack prints JSON (see protocol.md A.13 trap 2).
+enum class JsonStyle {
+    /// `json.dumps(x, ensure_ascii=False)`: `", "` / `": "`, non-ASCII raw. Text envelopes.
+    python,
+    /// `json.dumps(x)`: `", "` / `": "`, non-ASCII as `\uXXXX`. Encrypted envelopes, binary
+    /// metadata, dict payloads inside binary frames.
+    python_ascii,
+    /// OVOS `Message.serialize()`: `,` / `:`, non-ASCII raw. BUS payloads in binary frames.
+    compact,
+};
+
+/// An object with keys in insertion order. Setting an existing key replaces its value in place,
+/// as a Python dict does (and as `json.loads` does for duplicate keys).
+class JsonObject {
+public:
+    using Member = std::pair<std::string, Json>;
+    using iterator = std::vector<Member>::iterator;
+    using const_iterator = std::vector<Member>::const_iterator;
+
+    JsonObject() = default;
+    JsonObject(std::initializer_list<Member> members);
+
+    /// The value under `key`, or nullptr.
+    [[nodiscard]] const Json* find(std::string_view key) const noexcept;
+    [[nodiscard]] Json* find(std::string_view key) noexcept;
+    [[nodiscard]] bool contains(std::string_view key) const noexcept {
+        return find(key) != nullptr;
+    }
+    /// Insert or replace; returns the stored value.
+    Json& set(std::string key, Json value);
+    /// The value under `key`, inserting null first if absent.
+    Json& operator[](std::string_view key);
+    /// Removes `key` if present; returns whether it was.
+    bool erase(std::string_view key);
+
+    [[nodiscard]] std::size_t size() const noexcept { return members_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return members_.empty(); }
+    void reserve(std::size_t n) { members_.reserve(n); }
+    [[nodiscard]] iterator begin() noexcept { return members_.begin(); }
+    [[nodiscard]] iterator end() noexcept { return members_.end(); }
+    [[nodiscard]] const_iterator begin() const noexcept { return members_.begin(); }
+    [[nodiscard]] const_iterator end() const noexcept { return members_.end(); }
+
+    /// Order-sensitive equality: the wire bytes differ when the order does.
+    friend bool operator==(const JsonObject& a, const JsonObject& b);
+
+private:
+    std::vector<Member> members_;
+};
+
+using JsonArray = std::vector<Json>;
+
+/// Limits applied while parsing untrusted text.
+struct JsonParseLimits {
+    std::size_t max_depth = 128;             ///< arrays + objects nested deeper are refused
+    std::size_t max_bytes = 64 * 1024 * 1024; ///< longer text is refused before parsing
+};
+
+/// A JSON value: null, bool, integer, double, string, array or ordered object.
+class Json {
+public:
+    enum class Kind { null, boolean, integer, unsigned_integer, floating, string, array, object };
+
+    Json() noexcept = default;
+    Json(std::nullptr_t) noexcept {}
+    Json(bool value) noexcept : value_(value) {}
+    Json(int value) noexcept : value_(std::int64_t{value}) {}
+    Json(long value) noexcept : value_(std::int64_t{value}) {}
+    Json(long long value) noexcept : value_(std::int64_t{value}) {}
+    Json(unsigned value) noexcept : value_(std::int64_t{value}) {}
+    Json(unsigned long value) noexcept;
+    Json(unsigned long long value) noexcept;
+    Json(double value) noexcept : value_(value) {}
+    Json(std::string value) noexcept : value_(std::move(value)) {}
+    Json(std::string_view value) : value_(std::string(value)) {}
+    Json(const char* value) : value_(std::string(value)) {}
+    Json(JsonArray value) noexcept : value_(std::move(value)) {}
+    Json(JsonObject value) noexcept : value_(std::move(value)) {}
+
+    /// An empty object (`Json()` is null).
+    [[nodiscard]] static Json object() { return Json(JsonObject{}); }
+    /// An empty array.
+    [[nodiscard]] static Json array() { return Json(JsonArray{}); }
+
+    [[nodiscard]] Kind kind() const noexcept { return static_cast<Kind>(value_.index()); }
+    [[nodiscard]] bool is_null() const noexcept { return kind() == Kind::null; }
+    [[nodiscard]] bool is_bool() const noexcept { return kind() == Kind::boolean; }
+    /// True for both signed and unsigned integers.
+    [[nodiscard]] bool is_integer() const noexcept {
+        return kind() == Kind::integer || kind() == Kind::unsigned_integer;
+    }
+    [[nodiscard]] bool is_double() const noexcept { return kind() == Kind::floating; }
+    [[nodiscard]] bool is_number() const noexcept { return is_integer() || is_double(); }
+    [[nodiscard]] bool is_string() const noexcept { return kind() == Kind::string; }
+    [[nodiscard]] bool is_array() const noexcept { return kind() == Kind::array; }
+    [[nodiscard]] bool is_object() const noexcept { return kind() == Kind::object; }
+
+    // Typed access; the wrong kind throws ProtocolError(invalid_field) naming both kinds.
+    [[nodiscard]] bool as_bool() const;
+    [[nodiscard]] std::int64_t as_int() const;
+    [[nodiscard]] std::uint64_t as_uint() const;
+    /// Any number as a double.
+    [[nodiscard]] double as_double() const;
+    [[nodiscard]] const std::string& as_string() const;
+    [[nodiscard]] std::string& as_string();
+    [[nodiscard]] const JsonArray& as_array() const;
+    [[nodiscard]] JsonArray& as_array();
+    [[nodiscard]] const JsonObject& as_object() const;
+    [[nodiscard]] JsonObject& as_object();
+
+    /// Object member or nullptr (also nullptr when this is not an object).
+    [[nodiscard]] const Json* find(std::string_view key) const noexcept;
+    /// Object member, inserted as null if missing; a null value becomes an empty object first.
+    Json& operator[](std::string_view key);
+    /// Array element; throws ProtocolError(invalid_field) when out of range.
+    [[nodiscard]] const Json& at(std::size_t index) const;
+
+    /// A string member, or `fallback` when absent, null or not a string.
+    [[nodiscard]] std::string get_string(std::string_view key, std::string_view fallback = {}) const;
+
+    /// Serialise in one of the reference dialects. Throws ProtocolError(not_serializable) for
+    /// NaN and infinities, which the wire never carries.
+    [[nodiscard]] std::string dump(JsonStyle style = JsonStyle::python) const;
+    /// Append the serialisation to `out` (avoids a copy on hot paths).
+    void dump_to(std::string& out, JsonStyle style = JsonStyle::python) const;
+
+    /// Parse UTF-8 JSON text. Throws ProtocolError(malformed_json | invalid_utf8 |
+    /// nesting_too_deep) with the simdjson reason. Integers above 2^64-1 are refused.
+    [[nodiscard]] static Json parse(std::string_view text, const JsonParseLimits& limits = {});
+
+    friend bool operator==(const Json& a, const Json& b);
+
+private:
+    std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string,
+                 JsonArray, JsonObject>
+        value_;
+};
+
+/// The name of a kind ("object", "string", ...), for error messages.
+[[nodiscard]] std::string_view to_string(Json::Kind kind) noexcept;
+
+/// Append `text` as a JSON string literal (with quotes) in the given dialect.
+void append_json_string(std::string& out, std::string_view text, JsonStyle style);
+
+/// Python's `repr(float)`: shortest round-trip digits, `1e-05`, `16000.0`, `1e+16`.
+[[nodiscard]] std::string python_float_repr(double value);
+
+} // namespace hivescope::protocol

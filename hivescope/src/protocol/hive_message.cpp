@@ -1,0 +1,166 @@
+#include "hivescope/protocol/hive_message.hpp"
+
+#include "hivescope/protocol/bus_message.hpp"
+#include "hivescope/protocol/error.hpp"
+
+namespace hivescope::protocol {
+
+HiveMessage::HiveMessage(MessageType type, Json payload) : type_(type) {
+    if (is_transport_type(type))
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            std::string(wire_name(type)) +
+                                " carries a nested HiveMessage: use HiveMessage::wrap");
+    if (type == MessageType::binary)
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "bin carries bytes: use HiveMessage::binary");
+    if (payload.is_null()) payload = Json::object();
+    if (!payload.is_object())
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            std::string(wire_name(type)) + " payload must be a JSON object, got " +
+                                std::string(to_string(payload.kind())));
+    payload_ = std::move(payload);
+}
+
+HiveMessage HiveMessage::wrap(MessageType transport, HiveMessage inner) {
+    if (!is_transport_type(transport))
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            std::string(wire_name(transport)) + " is not a transport type");
+    HiveMessage message;
+    message.type_ = transport;
+    message.payload_ = std::make_unique<HiveMessage>(std::move(inner));
+    return message;
+}
+
+HiveMessage HiveMessage::binary(BinaryPayloadType bin_type, Bytes data, Json metadata) {
+    return binary_with_code(static_cast<std::uint8_t>(bin_type), std::move(data),
+                            std::move(metadata));
+}
+
+HiveMessage HiveMessage::binary_with_code(std::uint8_t bin_type_code, Bytes data, Json metadata) {
+    if (bin_type_code > 15)
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "bin_type is 4 bits; " + std::to_string(bin_type_code) +
+                                " does not fit");
+    HiveMessage message;
+    message.type_ = MessageType::binary;
+    message.payload_ = std::move(data);
+    message.bin_type_ = bin_type_code;
+    message.set_metadata(std::move(metadata));
+    return message;
+}
+
+HiveMessage HiveMessage::bus(const BusMessage& message, MessageType type) {
+    if (type != MessageType::bus && type != MessageType::shared_bus)
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "an OVOS message travels as bus or shared_bus, not " +
+                                std::string(wire_name(type)));
+    return HiveMessage(type, message.to_json());
+}
+
+HiveMessage::HiveMessage(const HiveMessage& other)
+    : type_(other.type_), metadata_(other.metadata_), route_(other.route_), node_(other.node_),
+      target_site_id_(other.target_site_id_), target_pubkey_(other.target_pubkey_),
+      source_peer_(other.source_peer_), target_peers_(other.target_peers_),
+      bin_type_(other.bin_type_) {
+    switch (other.payload_kind()) {
+    case PayloadKind::object: payload_ = std::get<Json>(other.payload_); break;
+    case PayloadKind::nested:
+        payload_ = std::make_unique<HiveMessage>(*std::get<std::unique_ptr<HiveMessage>>(other.payload_));
+        break;
+    case PayloadKind::bytes: payload_ = std::get<Bytes>(other.payload_); break;
+    }
+}
+
+HiveMessage& HiveMessage::operator=(const HiveMessage& other) {
+    if (this != &other) {
+        HiveMessage copy(other);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+namespace {
+[[noreturn]] void wrong_payload(MessageType type, std::string_view wanted) {
+    throw ProtocolError(ErrorCode::invalid_argument,
+                        "a " + std::string(wire_name(type)) + " message has no " +
+                            std::string(wanted) + " payload");
+}
+} // namespace
+
+const Json& HiveMessage::payload() const {
+    if (auto* object = std::get_if<Json>(&payload_)) return *object;
+    wrong_payload(type_, "object");
+}
+
+Json& HiveMessage::payload() {
+    if (auto* object = std::get_if<Json>(&payload_)) return *object;
+    wrong_payload(type_, "object");
+}
+
+const HiveMessage& HiveMessage::inner() const {
+    if (auto* nested = std::get_if<std::unique_ptr<HiveMessage>>(&payload_)) return **nested;
+    wrong_payload(type_, "nested HiveMessage");
+}
+
+HiveMessage& HiveMessage::inner() {
+    if (auto* nested = std::get_if<std::unique_ptr<HiveMessage>>(&payload_)) return **nested;
+    wrong_payload(type_, "nested HiveMessage");
+}
+
+const Bytes& HiveMessage::bytes() const {
+    if (auto* data = std::get_if<Bytes>(&payload_)) return *data;
+    wrong_payload(type_, "bytes");
+}
+
+BusMessage HiveMessage::bus_message() const {
+    if (type_ != MessageType::bus && type_ != MessageType::shared_bus)
+        wrong_payload(type_, "OVOS bus");
+    return BusMessage::from_json(payload());
+}
+
+HiveMessage& HiveMessage::set_metadata(Json metadata) {
+    if (metadata.is_null()) metadata = Json::object();
+    if (!metadata.is_object())
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "metadata must be a JSON object, got " +
+                                std::string(to_string(metadata.kind())));
+    metadata_ = std::move(metadata);
+    return *this;
+}
+
+HiveMessage& HiveMessage::set_node(std::optional<std::string> value) {
+    node_ = std::move(value);
+    return *this;
+}
+HiveMessage& HiveMessage::set_target_site_id(std::optional<std::string> value) {
+    target_site_id_ = std::move(value);
+    return *this;
+}
+HiveMessage& HiveMessage::set_target_pubkey(std::optional<std::string> value) {
+    target_pubkey_ = std::move(value);
+    return *this;
+}
+HiveMessage& HiveMessage::set_source_peer(std::optional<std::string> value) {
+    source_peer_ = std::move(value);
+    return *this;
+}
+HiveMessage& HiveMessage::set_target_peers(std::vector<std::string> value) {
+    target_peers_ = std::move(value);
+    return *this;
+}
+
+bool operator==(const HiveMessage& a, const HiveMessage& b) {
+    if (a.type_ != b.type_ || a.payload_kind() != b.payload_kind()) return false;
+    bool same_payload = false;
+    switch (a.payload_kind()) {
+    case HiveMessage::PayloadKind::object: same_payload = a.payload() == b.payload(); break;
+    case HiveMessage::PayloadKind::nested: same_payload = a.inner() == b.inner(); break;
+    case HiveMessage::PayloadKind::bytes: same_payload = a.bytes() == b.bytes(); break;
+    }
+    return same_payload && a.metadata_ == b.metadata_ && a.route_ == b.route_ &&
+           a.node_ == b.node_ && a.target_site_id_ == b.target_site_id_ &&
+           a.target_pubkey_ == b.target_pubkey_ && a.source_peer_ == b.source_peer_ &&
+           a.target_peers_ == b.target_peers_ && a.bin_type_ == b.bin_type_;
+}
+
+} // namespace hivescope::protocol

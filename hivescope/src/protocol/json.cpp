@@ -1,0 +1,447 @@
+#include "hivescope/protocol/json.hpp"
+
+#include "hivescope/protocol/error.hpp"
+
+#include <simdjson.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace hivescope::protocol {
+
+// ---------------------------------------------------------------------------------------------
+// JsonObject
+
+JsonObject::JsonObject(std::initializer_list<Member> members) {
+    members_.reserve(members.size());
+    for (const auto& member : members) set(member.first, member.second);
+}
+
+const Json* JsonObject::find(std::string_view key) const noexcept {
+    for (const auto& member : members_)
+        if (member.first == key) return &member.second;
+    return nullptr;
+}
+
+Json* JsonObject::find(std::string_view key) noexcept {
+    for (auto& member : members_)
+        if (member.first == key) return &member.second;
+    return nullptr;
+}
+
+Json& JsonObject::set(std::string key, Json value) {
+    if (Json* existing = find(key)) {
+        *existing = std::move(value);
+        return *existing;
+    }
+    members_.emplace_back(std::move(key), std::move(value));
+    return members_.back().second;
+}
+
+Json& JsonObject::operator[](std::string_view key) {
+    if (Json* existing = find(key)) return *existing;
+    members_.emplace_back(std::string(key), Json());
+    return members_.back().second;
+}
+
+bool JsonObject::erase(std::string_view key) {
+    for (auto it = members_.begin(); it != members_.end(); ++it) {
+        if (it->first == key) {
+            members_.erase(it);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool operator==(const JsonObject& a, const JsonObject& b) { return a.members_ == b.members_; }
+
+// ---------------------------------------------------------------------------------------------
+// Json access
+
+Json::Json(unsigned long value) noexcept {
+    if (value <= static_cast<unsigned long>(std::numeric_limits<std::int64_t>::max()))
+        value_ = static_cast<std::int64_t>(value);
+    else
+        value_ = static_cast<std::uint64_t>(value);
+}
+
+Json::Json(unsigned long long value) noexcept {
+    if (value <= static_cast<unsigned long long>(std::numeric_limits<std::int64_t>::max()))
+        value_ = static_cast<std::int64_t>(value);
+    else
+        value_ = static_cast<std::uint64_t>(value);
+}
+
+std::string_view to_string(Json::Kind kind) noexcept {
+    switch (kind) {
+    case Json::Kind::null: return "null";
+    case Json::Kind::boolean: return "bool";
+    case Json::Kind::integer: return "integer";
+    case Json::Kind::unsigned_integer: return "integer";
+    case Json::Kind::floating: return "float";
+    case Json::Kind::string: return "string";
+    case Json::Kind::array: return "array";
+    case Json::Kind::object: return "object";
+    }
+    return "unknown";
+}
+
+namespace {
+[[noreturn]] void wrong_kind(Json::Kind want, Json::Kind have) {
+    throw ProtocolError(ErrorCode::invalid_field, "expected a JSON " +
+                                                      std::string(to_string(want)) + ", got " +
+                                                      std::string(to_string(have)));
+}
+} // namespace
+
+bool Json::as_bool() const {
+    if (auto* v = std::get_if<bool>(&value_)) return *v;
+    wrong_kind(Kind::boolean, kind());
+}
+
+std::int64_t Json::as_int() const {
+    if (auto* v = std::get_if<std::int64_t>(&value_)) return *v;
+    if (kind() == Kind::unsigned_integer)
+        throw ProtocolError(ErrorCode::invalid_field, "integer too large for int64");
+    wrong_kind(Kind::integer, kind());
+}
+
+std::uint64_t Json::as_uint() const {
+    if (auto* v = std::get_if<std::uint64_t>(&value_)) return *v;
+    if (auto* v = std::get_if<std::int64_t>(&value_)) {
+        if (*v < 0) throw ProtocolError(ErrorCode::invalid_field, "expected a non-negative integer");
+        return static_cast<std::uint64_t>(*v);
+    }
+    wrong_kind(Kind::integer, kind());
+}
+
+double Json::as_double() const {
+    if (auto* v = std::get_if<double>(&value_)) return *v;
+    if (auto* v = std::get_if<std::int64_t>(&value_)) return static_cast<double>(*v);
+    if (auto* v = std::get_if<std::uint64_t>(&value_)) return static_cast<double>(*v);
+    wrong_kind(Kind::floating, kind());
+}
+
+const std::string& Json::as_string() const {
+    if (auto* v = std::get_if<std::string>(&value_)) return *v;
+    wrong_kind(Kind::string, kind());
+}
+
+std::string& Json::as_string() {
+    if (auto* v = std::get_if<std::string>(&value_)) return *v;
+    wrong_kind(Kind::string, kind());
+}
+
+const JsonArray& Json::as_array() const {
+    if (auto* v = std::get_if<JsonArray>(&value_)) return *v;
+    wrong_kind(Kind::array, kind());
+}
+
+JsonArray& Json::as_array() {
+    if (auto* v = std::get_if<JsonArray>(&value_)) return *v;
+    wrong_kind(Kind::array, kind());
+}
+
+const JsonObject& Json::as_object() const {
+    if (auto* v = std::get_if<JsonObject>(&value_)) return *v;
+    wrong_kind(Kind::object, kind());
+}
+
+JsonObject& Json::as_object() {
+    if (auto* v = std::get_if<JsonObject>(&value_)) return *v;
+    wrong_kind(Kind::object, kind());
+}
+
+const Json* Json::find(std::string_view key) const noexcept {
+    if (auto* object = std::get_if<JsonObject>(&value_)) return object->find(key);
+    return nullptr;
+}
+
+Json& Json::operator[](std::string_view key) {
+    if (is_null()) value_ = JsonObject{};
+    return as_object()[key];
+}
+
+const Json& Json::at(std::size_t index) const {
+    const auto& items = as_array();
+    if (index >= items.size())
+        throw ProtocolError(ErrorCode::invalid_field, "array index " + std::to_string(index) +
+                                                          " out of range (size " +
+                                                          std::to_string(items.size()) + ")");
+    return items[index];
+}
+
+std::string Json::get_string(std::string_view key, std::string_view fallback) const {
+    const Json* member = find(key);
+    if (member && member->is_string()) return member->as_string();
+    return std::string(fallback);
+}
+
+bool operator==(const Json& a, const Json& b) { return a.value_ == b.value_; }
+
+// ---------------------------------------------------------------------------------------------
+// Serialisation
+
+std::string python_float_repr(double value) {
+    if (!std::isfinite(value))
+        throw ProtocolError(ErrorCode::not_serializable,
+                            "NaN and infinity have no place in HiveMind JSON");
+    if (value == 0.0) return std::signbit(value) ? "-0.0" : "0.0";
+
+    // Shortest round-trip digits from to_chars, then laid out the way CPython's 'r' format
+    // does: exponent notation when the decimal point falls before -4 or after 16 digits.
+    std::array<char, 64> buf{};
+    auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value,
+                                   std::chars_format::scientific);
+    (void)ec;
+    std::string_view sci(buf.data(), static_cast<std::size_t>(end - buf.data()));
+    std::string out;
+    std::size_t pos = 0;
+    if (sci[0] == '-') {
+        out.push_back('-');
+        pos = 1;
+    }
+    const std::size_t e_pos = sci.find('e');
+    std::string digits;
+    for (std::size_t i = pos; i < e_pos; ++i)
+        if (sci[i] != '.') digits.push_back(sci[i]);
+    int exponent = 0;
+    std::from_chars(sci.data() + e_pos + 1 + (sci[e_pos + 1] == '+' ? 1 : 0),
+                    sci.data() + sci.size(), exponent);
+    const int decpt = exponent + 1; // position of the decimal point relative to digits
+    const int ndigits = static_cast<int>(digits.size());
+
+    if (decpt > -4 && decpt <= 16) {
+        if (decpt <= 0) {
+            out += "0.";
+            out.append(static_cast<std::size_t>(-decpt), '0');
+            out += digits;
+        } else if (decpt >= ndigits) {
+            out += digits;
+            out.append(static_cast<std::size_t>(decpt - ndigits), '0');
+            out += ".0";
+        } else {
+            out.append(digits, 0, static_cast<std::size_t>(decpt));
+            out.push_back('.');
+            out.append(digits, static_cast<std::size_t>(decpt));
+        }
+        return out;
+    }
+    out.push_back(digits[0]);
+    if (ndigits > 1) {
+        out.push_back('.');
+        out.append(digits, 1);
+    }
+    out.push_back('e');
+    const int exp10 = decpt - 1;
+    out.push_back(exp10 < 0 ? '-' : '+');
+    const int magnitude = exp10 < 0 ? -exp10 : exp10;
+    if (magnitude < 10) out.push_back('0');
+    out += std::to_string(magnitude);
+    return out;
+}
+
+namespace {
+
+void append_u_escape(std::string& out, unsigned code_unit) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += "\\u";
+    out.push_back(hex[(code_unit >> 12) & 0xf]);
+    out.push_back(hex[(code_unit >> 8) & 0xf]);
+    out.push_back(hex[(code_unit >> 4) & 0xf]);
+    out.push_back(hex[code_unit & 0xf]);
+}
+
+// Decodes one UTF-8 sequence starting at text[i]; returns the code point and advances i. Text
+// reaching here came from our parser (validated) or from the caller; a bad sequence is escaped
+// byte-wise as U+FFFD would hide the damage, so we refuse it instead.
+unsigned next_code_point(std::string_view text, std::size_t& i) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned lead = byte(i);
+    std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3
+                                                                : (lead >> 3) == 0x1e ? 4
+                                                                                      : 0;
+    if (length == 0 || i + length > text.size())
+        throw ProtocolError(ErrorCode::invalid_utf8,
+                            "string is not valid UTF-8 at byte " + std::to_string(i));
+    unsigned cp = length == 1 ? lead : lead & (0x7f >> length);
+    for (std::size_t k = 1; k < length; ++k) {
+        const unsigned cont = byte(i + k);
+        if ((cont & 0xc0) != 0x80)
+            throw ProtocolError(ErrorCode::invalid_utf8,
+                                "string is not valid UTF-8 at byte " + std::to_string(i + k));
+        cp = (cp << 6) | (cont & 0x3f);
+    }
+    i += length;
+    return cp;
+}
+
+} // namespace
+
+void append_json_string(std::string& out, std::string_view text, JsonStyle style) {
+    out.push_back('"');
+    const bool ascii_only = style == JsonStyle::python_ascii;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        // Copy the longest run that needs no escaping in one go.
+        std::size_t run = i;
+        while (run < text.size()) {
+            const auto c = static_cast<unsigned char>(text[run]);
+            if (c < 0x20 || c == '"' || c == '\\' || (ascii_only && c >= 0x7f)) break;
+            ++run;
+        }
+        out.append(text, i, run - i);
+        i = run;
+        if (i >= text.size()) break;
+        const auto c = static_cast<unsigned char>(text[i]);
+        switch (c) {
+        case '"': out += "\\\""; ++i; continue;
+        case '\\': out += "\\\\"; ++i; continue;
+        case '\n': out += "\\n"; ++i; continue;
+        case '\r': out += "\\r"; ++i; continue;
+        case '\t': out += "\\t"; ++i; continue;
+        case '\b': out += "\\b"; ++i; continue;
+        case '\f': out += "\\f"; ++i; continue;
+        default: break;
+        }
+        if (c < 0x20 || c == 0x7f) {
+            append_u_escape(out, c);
+            ++i;
+            continue;
+        }
+        // ensure_ascii: non-ASCII as \uXXXX, astral planes as a surrogate pair.
+        const unsigned cp = next_code_point(text, i);
+        if (cp >= 0x10000) {
+            const unsigned v = cp - 0x10000;
+            append_u_escape(out, 0xd800 | (v >> 10));
+            append_u_escape(out, 0xdc00 | (v & 0x3ff));
+        } else {
+            append_u_escape(out, cp);
+        }
+    }
+    out.push_back('"');
+}
+
+void Json::dump_to(std::string& out, JsonStyle style) const {
+    const bool compact = style == JsonStyle::compact;
+    switch (kind()) {
+    case Kind::null: out += "null"; return;
+    case Kind::boolean: out += std::get<bool>(value_) ? "true" : "false"; return;
+    case Kind::integer: {
+        std::array<char, 24> buf{};
+        auto res = std::to_chars(buf.data(), buf.data() + buf.size(), std::get<std::int64_t>(value_));
+        out.append(buf.data(), res.ptr);
+        return;
+    }
+    case Kind::unsigned_integer: {
+        std::array<char, 24> buf{};
+        auto res = std::to_chars(buf.data(), buf.data() + buf.size(), std::get<std::uint64_t>(value_));
+        out.append(buf.data(), res.ptr);
+        return;
+    }
+    case Kind::floating: out += python_float_repr(std::get<double>(value_)); return;
+    case Kind::string: append_json_string(out, std::get<std::string>(value_), style); return;
+    case Kind::array: {
+        out.push_back('[');
+        bool first = true;
+        for (const auto& item : std::get<JsonArray>(value_)) {
+            if (!first) out += compact ? "," : ", ";
+            first = false;
+            item.dump_to(out, style);
+        }
+        out.push_back(']');
+        return;
+    }
+    case Kind::object: {
+        out.push_back('{');
+        bool first = true;
+        for (const auto& [key, item] : std::get<JsonObject>(value_)) {
+            if (!first) out += compact ? "," : ", ";
+            first = false;
+            append_json_string(out, key, style);
+            out += compact ? ":" : ": ";
+            item.dump_to(out, style);
+        }
+        out.push_back('}');
+        return;
+    }
+    }
+}
+
+std::string Json::dump(JsonStyle style) const {
+    std::string out;
+    dump_to(out, style);
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+namespace {
+
+[[noreturn]] void parse_failure(simdjson::error_code error) {
+    const std::string reason = simdjson::error_message(error);
+    switch (error) {
+    case simdjson::UTF8_ERROR: throw ProtocolError(ErrorCode::invalid_utf8, reason);
+    case simdjson::DEPTH_ERROR: throw ProtocolError(ErrorCode::nesting_too_deep, reason);
+    case simdjson::NUMBER_OUT_OF_RANGE:
+        throw ProtocolError(ErrorCode::malformed_json, "number outside the 64-bit range");
+    default: throw ProtocolError(ErrorCode::malformed_json, reason);
+    }
+}
+
+Json convert(simdjson::dom::element element, std::size_t depth, std::size_t max_depth) {
+    using simdjson::dom::element_type;
+    switch (element.type()) {
+    case element_type::NULL_VALUE: return Json();
+    case element_type::BOOL: return Json(bool(element.get_bool().value_unsafe()));
+    case element_type::INT64: return Json(static_cast<long long>(element.get_int64().value_unsafe()));
+    case element_type::UINT64:
+        return Json(static_cast<unsigned long long>(element.get_uint64().value_unsafe()));
+    case element_type::DOUBLE: return Json(element.get_double().value_unsafe());
+    case element_type::STRING: return Json(std::string(element.get_string().value_unsafe()));
+    case element_type::ARRAY: {
+        if (depth >= max_depth)
+            throw ProtocolError(ErrorCode::nesting_too_deep,
+                                "JSON nested deeper than " + std::to_string(max_depth));
+        JsonArray items;
+        for (auto child : element.get_array().value_unsafe())
+            items.push_back(convert(child, depth + 1, max_depth));
+        return Json(std::move(items));
+    }
+    case element_type::OBJECT: {
+        if (depth >= max_depth)
+            throw ProtocolError(ErrorCode::nesting_too_deep,
+                                "JSON nested deeper than " + std::to_string(max_depth));
+        JsonObject object;
+        auto source = element.get_object().value_unsafe();
+        object.reserve(source.size());
+        for (auto field : source)
+            object.set(std::string(field.key), convert(field.value, depth + 1, max_depth));
+        return Json(std::move(object));
+    }
+    }
+    throw ProtocolError(ErrorCode::malformed_json, "unexpected JSON element");
+}
+
+} // namespace
+
+Json Json::parse(std::string_view text, const JsonParseLimits& limits) {
+    if (text.size() > limits.max_bytes)
+        throw ProtocolError(ErrorCode::malformed_json,
+                            "JSON text of " + std::to_string(text.size()) +
+                                " bytes exceeds the limit of " + std::to_string(limits.max_bytes));
+    // One parser per thread: simdjson's parser owns large scratch buffers whose allocation would
+    // dominate the cost of parsing a 300-byte frame. It carries no state between calls.
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    auto error = parser.parse(text.data(), text.size(), true).get(root);
+    if (error) parse_failure(error);
+    return convert(root, 0, limits.max_depth);
+}
+
+} // namespace hivescope::protocol

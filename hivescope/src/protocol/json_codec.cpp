@@ -1,0 +1,281 @@
+#include "hivescope/protocol/json_codec.hpp"
+
+#include "hivescope/protocol/bus_message.hpp"
+#include "hivescope/protocol/error.hpp"
+
+namespace hivescope::protocol {
+
+namespace {
+
+[[noreturn]] void not_serializable_binary() {
+    throw ProtocolError(ErrorCode::not_serializable,
+                        "BINARY messages have no JSON form; send them as binary frames");
+}
+
+void append_optional_string(std::string& out, const std::optional<std::string>& value) {
+    if (value)
+        append_json_string(out, *value, JsonStyle::python);
+    else
+        out += "null";
+}
+
+} // namespace
+
+void serialize_json_to(std::string& out, const HiveMessage& message) {
+    if (message.type() == MessageType::binary) not_serializable_binary();
+    out += "{\"msg_type\": ";
+    append_json_string(out, wire_name(message.type()), JsonStyle::python);
+    out += ", \"payload\": ";
+    if (message.payload_kind() == HiveMessage::PayloadKind::nested)
+        serialize_json_to(out, message.inner());
+    else
+        message.payload().dump_to(out, JsonStyle::python);
+    out += ", \"metadata\": ";
+    message.metadata().dump_to(out, JsonStyle::python);
+    out += ", \"route\": [";
+    bool first_hop = true;
+    for (const auto& hop : message.route()) {
+        if (!first_hop) out += ", ";
+        first_hop = false;
+        out += "{\"source\": ";
+        append_json_string(out, hop.source, JsonStyle::python);
+        out += ", \"targets\": [";
+        for (std::size_t i = 0; i < hop.targets.size(); ++i) {
+            if (i != 0) out += ", ";
+            append_json_string(out, hop.targets[i], JsonStyle::python);
+        }
+        out += "]}";
+    }
+    out += "], \"node\": ";
+    append_optional_string(out, message.node());
+    out += ", \"target_site_id\": ";
+    append_optional_string(out, message.target_site_id());
+    out += ", \"target_pubkey\": ";
+    append_optional_string(out, message.target_pubkey());
+    out += ", \"source_peer\": ";
+    append_optional_string(out, message.source_peer());
+    out.push_back('}');
+}
+
+std::string serialize_json(const HiveMessage& message) {
+    std::string out;
+    out.reserve(256);
+    serialize_json_to(out, message);
+    return out;
+}
+
+namespace {
+
+Json optional_to_json(const std::optional<std::string>& value) {
+    return value ? Json(*value) : Json();
+}
+
+} // namespace
+
+Json to_json(const HiveMessage& message) {
+    if (message.type() == MessageType::binary) not_serializable_binary();
+    JsonObject object;
+    object.reserve(8);
+    object.set("msg_type", std::string(wire_name(message.type())));
+    if (message.payload_kind() == HiveMessage::PayloadKind::nested)
+        object.set("payload", to_json(message.inner()));
+    else
+        object.set("payload", message.payload());
+    object.set("metadata", message.metadata());
+    JsonArray route;
+    for (const auto& hop : message.route()) {
+        JsonArray targets(hop.targets.begin(), hop.targets.end());
+        route.push_back(JsonObject{{"source", hop.source}, {"targets", std::move(targets)}});
+    }
+    object.set("route", std::move(route));
+    object.set("node", optional_to_json(message.node()));
+    object.set("target_site_id", optional_to_json(message.target_site_id()));
+    object.set("target_pubkey", optional_to_json(message.target_pubkey()));
+    object.set("source_peer", optional_to_json(message.source_peer()));
+    return Json(std::move(object));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+namespace {
+
+[[noreturn]] void invalid(const std::string& what) {
+    throw ProtocolError(ErrorCode::invalid_field, what);
+}
+
+std::optional<std::string> optional_string(const Json& value, std::string_view key) {
+    if (value.is_null()) return std::nullopt;
+    if (!value.is_string())
+        invalid("`" + std::string(key) + "` must be a string or null, got " +
+                std::string(to_string(value.kind())));
+    return value.as_string();
+}
+
+std::vector<std::string> string_list(const Json& value, std::string_view key) {
+    std::vector<std::string> out;
+    if (value.is_null()) return out;
+    if (!value.is_array())
+        invalid("`" + std::string(key) + "` must be an array of strings, got " +
+                std::string(to_string(value.kind())));
+    for (const auto& item : value.as_array()) {
+        if (!item.is_string())
+            invalid("`" + std::string(key) + "` must hold only strings, found " +
+                    std::string(to_string(item.kind())));
+        out.push_back(item.as_string());
+    }
+    return out;
+}
+
+std::vector<RouteHop> parse_route(const Json& value, bool reference_compat) {
+    std::vector<RouteHop> route;
+    if (value.is_null()) return route;
+    if (!value.is_array())
+        invalid("`route` must be an array, got " + std::string(to_string(value.kind())));
+    for (const auto& hop : value.as_array()) {
+        // Hops are filtered rather than refused: the reference silently drops malformed ones.
+        if (!hop.is_object()) continue;
+        const Json* source = hop.find("source");
+        if (source == nullptr || !source->is_string() || source->as_string().empty()) continue;
+        RouteHop parsed{source->as_string(), {}};
+        if (const Json* targets = hop.find("targets")) {
+            if (targets->is_array()) {
+                for (const auto& target : targets->as_array())
+                    if (target.is_string()) parsed.targets.push_back(target.as_string());
+            } else if (targets->is_string()) {
+                parsed.targets.push_back(targets->as_string());
+            }
+        }
+        if (reference_compat && parsed.targets.empty()) continue;
+        route.push_back(std::move(parsed));
+    }
+    return route;
+}
+
+HiveMessage parse_envelope(const Json& envelope, const EnvelopeParseOptions& options,
+                           std::size_t nesting);
+
+// The payload as our model holds it, given the raw value under "payload".
+HiveMessage with_payload(MessageType type, const Json* raw, const EnvelopeParseOptions& options,
+                         std::size_t nesting) {
+    Json payload = raw == nullptr || raw->is_null() ? Json::object() : *raw;
+    if (payload.is_string() && options.reference_compat) {
+        // 0.4.3 json.loads a string payload; the result must still be an object.
+        payload = Json::parse(payload.as_string(), options.json);
+    }
+    if (!payload.is_object())
+        invalid(std::string(wire_name(type)) + " payload must be a JSON object, got " +
+                std::string(to_string(payload.kind())));
+    if (is_transport_type(type))
+        return HiveMessage::wrap(type, parse_envelope(payload, options, nesting + 1));
+    return HiveMessage(type, std::move(payload));
+}
+
+HiveMessage parse_envelope(const Json& envelope, const EnvelopeParseOptions& options,
+                           std::size_t nesting) {
+    if (nesting > options.max_nesting)
+        throw ProtocolError(ErrorCode::nesting_too_deep,
+                            "HiveMessages nested deeper than " +
+                                std::to_string(options.max_nesting));
+    if (!envelope.is_object())
+        throw ProtocolError(ErrorCode::malformed_json,
+                            "a HiveMessage must be a JSON object, got " +
+                                std::string(to_string(envelope.kind())));
+    const Json* msg_type = envelope.find("msg_type");
+    if (msg_type == nullptr)
+        throw ProtocolError(ErrorCode::malformed_json, "envelope has no `msg_type`");
+    if (!msg_type->is_string())
+        invalid("`msg_type` must be a string, got " + std::string(to_string(msg_type->kind())));
+    const auto type = message_type_from_wire(msg_type->as_string());
+    if (!type)
+        throw ProtocolError(ErrorCode::unknown_msg_type,
+                            "unknown msg_type \"" + msg_type->as_string() + "\"");
+    if (*type == MessageType::binary)
+        invalid("`bin` messages travel only in binary frames, not as JSON text");
+
+    const Json* payload = nullptr;
+    const Json* metadata = nullptr;
+    const Json* route = nullptr;
+    const Json* node = nullptr;
+    const Json* target_site_id = nullptr;
+    const Json* target_pubkey = nullptr;
+    const Json* source_peer = nullptr;
+    const Json* target_peers = nullptr;
+    for (const auto& [key, value] : envelope.as_object()) {
+        if (key == "msg_type") continue;
+        if (key == "payload") payload = &value;
+        else if (key == "metadata") metadata = &value;
+        else if (key == "route") route = &value;
+        else if (key == "node") node = &value;
+        else if (key == "target_site_id") target_site_id = &value;
+        else if (key == "target_pubkey") target_pubkey = &value;
+        else if (key == "source_peer") source_peer = &value;
+        else if (key == "target_peers") target_peers = &value;
+        else if (key == "bin_type") {
+            if (!value.is_integer())
+                invalid("`bin_type` must be an integer, got " +
+                        std::string(to_string(value.kind())));
+            if (!(value.kind() == Json::Kind::integer && value.as_int() == 0))
+                invalid("bin_type can only be set for BINARY messages (got " + value.dump() +
+                        " on " + msg_type->as_string() + ")");
+        } else {
+            throw ProtocolError(ErrorCode::unknown_key,
+                                "unexpected envelope key \"" + key + "\"");
+        }
+    }
+
+    HiveMessage message = with_payload(*type, payload, options, nesting);
+    if (metadata != nullptr) {
+        if (!metadata->is_null() && !metadata->is_object())
+            invalid("`metadata` must be an object, got " + std::string(to_string(metadata->kind())));
+        message.set_metadata(*metadata);
+    }
+    if (route != nullptr) message.route() = parse_route(*route, options.reference_compat);
+    if (node != nullptr) message.set_node(optional_string(*node, "node"));
+    if (target_site_id != nullptr)
+        message.set_target_site_id(optional_string(*target_site_id, "target_site_id"));
+    if (target_pubkey != nullptr)
+        message.set_target_pubkey(optional_string(*target_pubkey, "target_pubkey"));
+    if (source_peer != nullptr)
+        message.set_source_peer(optional_string(*source_peer, "source_peer"));
+    if (target_peers != nullptr) message.set_target_peers(string_list(*target_peers, "target_peers"));
+    return message;
+}
+
+} // namespace
+
+HiveMessage message_from_json(const Json& envelope, const EnvelopeParseOptions& options) {
+    return parse_envelope(envelope, options, 0);
+}
+
+HiveMessage parse_json_message(std::string_view text, const EnvelopeParseOptions& options) {
+    return parse_envelope(Json::parse(text, options.json), options, 0);
+}
+
+HiveMessage deserialize_legacy(std::string_view text) {
+    const Json value = Json::parse(text);
+    if (!value.is_object())
+        throw ProtocolError(ErrorCode::malformed_json, "legacy deserialize needs a JSON object");
+    if (value.find("msg_type") != nullptr && value.find("payload") != nullptr) {
+        try {
+            JsonObject kept;
+            for (const char* key : {"msg_type", "payload", "metadata", "target_site_id",
+                                    "target_pubkey"})
+                if (const Json* member = value.find(key)) kept.set(key, *member);
+            EnvelopeParseOptions options;
+            options.reference_compat = true;
+            return message_from_json(Json(std::move(kept)), options);
+        } catch (const ProtocolError&) {
+            // Not a HiveMessage after all: fall through like the reference.
+        }
+    }
+    if (value.find("type") != nullptr) {
+        try {
+            return HiveMessage::bus(BusMessage::from_json(value));
+        } catch (const ProtocolError&) {
+        }
+    }
+    return HiveMessage(MessageType::third_party, value);
+}
+
+} // namespace hivescope::protocol
