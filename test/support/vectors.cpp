@@ -19,7 +19,8 @@ std::filesystem::path vectors_dir() {
 
 std::string read_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot open " + path.string());
+    if (!in)
+        throw std::runtime_error("cannot open " + path.string());
     std::ostringstream content;
     content << in.rdbuf();
     return content.str();

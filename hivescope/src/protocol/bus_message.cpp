@@ -6,11 +6,12 @@ namespace hivescope::protocol {
 
 namespace {
 Json object_or_empty(const Json* value, std::string_view key) {
-    if (value == nullptr || value->is_null()) return Json::object();
+    if (value == nullptr || value->is_null())
+        return Json::object();
     if (!value->is_object())
-        throw ProtocolError(ErrorCode::invalid_field,
-                            "bus message `" + std::string(key) + "` must be an object, got " +
-                                std::string(to_string(value->kind())));
+        throw ProtocolError(ErrorCode::invalid_field, "bus message `" + std::string(key) +
+                                                          "` must be an object, got " +
+                                                          std::string(to_string(value->kind())));
     return *value;
 }
 
@@ -20,7 +21,8 @@ std::vector<std::string> flatten(const Json& value) {
         out.push_back(value.as_string());
     } else if (value.is_array()) {
         for (const auto& item : value.as_array())
-            if (item.is_string()) out.push_back(item.as_string());
+            if (item.is_string())
+                out.push_back(item.as_string());
     }
     return out;
 }
@@ -34,9 +36,8 @@ BusMessage::BusMessage(std::string type, Json data, Json context)
 
 BusMessage BusMessage::from_json(const Json& payload) {
     if (!payload.is_object())
-        throw ProtocolError(ErrorCode::invalid_field,
-                            "bus payload must be an object, got " +
-                                std::string(to_string(payload.kind())));
+        throw ProtocolError(ErrorCode::invalid_field, "bus payload must be an object, got " +
+                                                          std::string(to_string(payload.kind())));
     const Json* type = payload.find("type");
     if (type == nullptr || !type->is_string())
         throw ProtocolError(ErrorCode::invalid_field, "bus payload has no string `type`");
@@ -63,7 +64,8 @@ const Json* BusMessage::session() const noexcept {
 
 std::string BusMessage::session_id() const {
     const Json* s = session();
-    if (s == nullptr) return "default";
+    if (s == nullptr)
+        return "default";
     return s->get_string("session_id", "default");
 }
 
@@ -87,13 +89,18 @@ const Json& BusMessage::destination() const noexcept {
     return value != nullptr ? *value : null_json;
 }
 
-std::vector<std::string> BusMessage::source_list() const { return flatten(source()); }
-std::vector<std::string> BusMessage::destination_list() const { return flatten(destination()); }
+std::vector<std::string> BusMessage::source_list() const {
+    return flatten(source());
+}
+std::vector<std::string> BusMessage::destination_list() const {
+    return flatten(destination());
+}
 
 BusMessage BusMessage::reply(std::string type, Json data, const Json& context_overrides) const {
     Json context = context_;
     if (context_overrides.is_object())
-        for (const auto& [key, value] : context_overrides.as_object()) context[key] = value;
+        for (const auto& [key, value] : context_overrides.as_object())
+            context[key] = value;
     const Json* source = context.find("source");
     const Json* destination = context.find("destination");
     if (source != nullptr && destination != nullptr) {

@@ -4,9 +4,13 @@
 
 namespace hivescope::protocol {
 
-Bytes to_bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+Bytes to_bytes(std::string_view text) {
+    return Bytes(text.begin(), text.end());
+}
 
-std::string to_string(ByteView bytes) { return std::string(bytes.begin(), bytes.end()); }
+std::string to_string(ByteView bytes) {
+    return std::string(bytes.begin(), bytes.end());
+}
 
 std::string hex_encode(ByteView bytes) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -20,9 +24,12 @@ std::string hex_encode(ByteView bytes) {
 
 namespace {
 int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 } // namespace

@@ -13,7 +13,8 @@ HiveMessage::HiveMessage(MessageType type, Json payload) : type_(type) {
     if (type == MessageType::binary)
         throw ProtocolError(ErrorCode::invalid_argument,
                             "bin carries bytes: use HiveMessage::binary");
-    if (payload.is_null()) payload = Json::object();
+    if (payload.is_null())
+        payload = Json::object();
     if (!payload.is_object())
         throw ProtocolError(ErrorCode::invalid_argument,
                             std::string(wire_name(type)) + " payload must be a JSON object, got " +
@@ -38,9 +39,9 @@ HiveMessage HiveMessage::binary(BinaryPayloadType bin_type, Bytes data, Json met
 
 HiveMessage HiveMessage::binary_with_code(std::uint8_t bin_type_code, Bytes data, Json metadata) {
     if (bin_type_code > 15)
-        throw ProtocolError(ErrorCode::invalid_argument,
-                            "bin_type is 4 bits; " + std::to_string(bin_type_code) +
-                                " does not fit");
+        throw ProtocolError(ErrorCode::invalid_argument, "bin_type is 4 bits; " +
+                                                             std::to_string(bin_type_code) +
+                                                             " does not fit");
     HiveMessage message;
     message.type_ = MessageType::binary;
     message.payload_ = std::move(data);
@@ -63,11 +64,16 @@ HiveMessage::HiveMessage(const HiveMessage& other)
       source_peer_(other.source_peer_), target_peers_(other.target_peers_),
       bin_type_(other.bin_type_) {
     switch (other.payload_kind()) {
-    case PayloadKind::object: payload_ = std::get<Json>(other.payload_); break;
-    case PayloadKind::nested:
-        payload_ = std::make_unique<HiveMessage>(*std::get<std::unique_ptr<HiveMessage>>(other.payload_));
+    case PayloadKind::object:
+        payload_ = std::get<Json>(other.payload_);
         break;
-    case PayloadKind::bytes: payload_ = std::get<Bytes>(other.payload_); break;
+    case PayloadKind::nested:
+        payload_ =
+            std::make_unique<HiveMessage>(*std::get<std::unique_ptr<HiveMessage>>(other.payload_));
+        break;
+    case PayloadKind::bytes:
+        payload_ = std::get<Bytes>(other.payload_);
+        break;
     }
 }
 
@@ -81,34 +87,39 @@ HiveMessage& HiveMessage::operator=(const HiveMessage& other) {
 
 namespace {
 [[noreturn]] void wrong_payload(MessageType type, std::string_view wanted) {
-    throw ProtocolError(ErrorCode::invalid_argument,
-                        "a " + std::string(wire_name(type)) + " message has no " +
-                            std::string(wanted) + " payload");
+    throw ProtocolError(ErrorCode::invalid_argument, "a " + std::string(wire_name(type)) +
+                                                         " message has no " + std::string(wanted) +
+                                                         " payload");
 }
 } // namespace
 
 const Json& HiveMessage::payload() const {
-    if (auto* object = std::get_if<Json>(&payload_)) return *object;
+    if (auto* object = std::get_if<Json>(&payload_))
+        return *object;
     wrong_payload(type_, "object");
 }
 
 Json& HiveMessage::payload() {
-    if (auto* object = std::get_if<Json>(&payload_)) return *object;
+    if (auto* object = std::get_if<Json>(&payload_))
+        return *object;
     wrong_payload(type_, "object");
 }
 
 const HiveMessage& HiveMessage::inner() const {
-    if (auto* nested = std::get_if<std::unique_ptr<HiveMessage>>(&payload_)) return **nested;
+    if (auto* nested = std::get_if<std::unique_ptr<HiveMessage>>(&payload_))
+        return **nested;
     wrong_payload(type_, "nested HiveMessage");
 }
 
 HiveMessage& HiveMessage::inner() {
-    if (auto* nested = std::get_if<std::unique_ptr<HiveMessage>>(&payload_)) return **nested;
+    if (auto* nested = std::get_if<std::unique_ptr<HiveMessage>>(&payload_))
+        return **nested;
     wrong_payload(type_, "nested HiveMessage");
 }
 
 const Bytes& HiveMessage::bytes() const {
-    if (auto* data = std::get_if<Bytes>(&payload_)) return *data;
+    if (auto* data = std::get_if<Bytes>(&payload_))
+        return *data;
     wrong_payload(type_, "bytes");
 }
 
@@ -119,7 +130,8 @@ BusMessage HiveMessage::bus_message() const {
 }
 
 HiveMessage& HiveMessage::set_metadata(Json metadata) {
-    if (metadata.is_null()) metadata = Json::object();
+    if (metadata.is_null())
+        metadata = Json::object();
     if (!metadata.is_object())
         throw ProtocolError(ErrorCode::invalid_argument,
                             "metadata must be a JSON object, got " +
@@ -149,13 +161,35 @@ HiveMessage& HiveMessage::set_target_peers(std::vector<std::string> value) {
     return *this;
 }
 
+HiveMessage& HiveMessage::update_hop_data() {
+    if (!source_peer_ || source_peer_->empty())
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "update_hop_data needs a source_peer to name the hop");
+    std::vector<std::string> targets =
+        target_peers_.empty() ? std::vector<std::string>{*source_peer_} : target_peers_;
+    route_.push_back(RouteHop{*source_peer_, std::move(targets)});
+    return *this;
+}
+
+HiveMessage& HiveMessage::add_hop(RouteHop hop) {
+    route_.push_back(std::move(hop));
+    return *this;
+}
+
 bool operator==(const HiveMessage& a, const HiveMessage& b) {
-    if (a.type_ != b.type_ || a.payload_kind() != b.payload_kind()) return false;
+    if (a.type_ != b.type_ || a.payload_kind() != b.payload_kind())
+        return false;
     bool same_payload = false;
     switch (a.payload_kind()) {
-    case HiveMessage::PayloadKind::object: same_payload = a.payload() == b.payload(); break;
-    case HiveMessage::PayloadKind::nested: same_payload = a.inner() == b.inner(); break;
-    case HiveMessage::PayloadKind::bytes: same_payload = a.bytes() == b.bytes(); break;
+    case HiveMessage::PayloadKind::object:
+        same_payload = a.payload() == b.payload();
+        break;
+    case HiveMessage::PayloadKind::nested:
+        same_payload = a.inner() == b.inner();
+        break;
+    case HiveMessage::PayloadKind::bytes:
+        same_payload = a.bytes() == b.bytes();
+        break;
     }
     return same_payload && a.metadata_ == b.metadata_ && a.route_ == b.route_ &&
            a.node_ == b.node_ && a.target_site_id_ == b.target_site_id_ &&

@@ -17,18 +17,21 @@ namespace hivescope::protocol {
 
 JsonObject::JsonObject(std::initializer_list<Member> members) {
     members_.reserve(members.size());
-    for (const auto& member : members) set(member.first, member.second);
+    for (const auto& member : members)
+        set(member.first, member.second);
 }
 
 const Json* JsonObject::find(std::string_view key) const noexcept {
     for (const auto& member : members_)
-        if (member.first == key) return &member.second;
+        if (member.first == key)
+            return &member.second;
     return nullptr;
 }
 
 Json* JsonObject::find(std::string_view key) noexcept {
     for (auto& member : members_)
-        if (member.first == key) return &member.second;
+        if (member.first == key)
+            return &member.second;
     return nullptr;
 }
 
@@ -42,7 +45,8 @@ Json& JsonObject::set(std::string key, Json value) {
 }
 
 Json& JsonObject::operator[](std::string_view key) {
-    if (Json* existing = find(key)) return *existing;
+    if (Json* existing = find(key))
+        return *existing;
     members_.emplace_back(std::string(key), Json());
     return members_.back().second;
 }
@@ -57,7 +61,9 @@ bool JsonObject::erase(std::string_view key) {
     return false;
 }
 
-bool operator==(const JsonObject& a, const JsonObject& b) { return a.members_ == b.members_; }
+bool operator==(const JsonObject& a, const JsonObject& b) {
+    return a.members_ == b.members_;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Json access
@@ -78,14 +84,22 @@ Json::Json(unsigned long long value) noexcept {
 
 std::string_view to_string(Json::Kind kind) noexcept {
     switch (kind) {
-    case Json::Kind::null: return "null";
-    case Json::Kind::boolean: return "bool";
-    case Json::Kind::integer: return "integer";
-    case Json::Kind::unsigned_integer: return "integer";
-    case Json::Kind::floating: return "float";
-    case Json::Kind::string: return "string";
-    case Json::Kind::array: return "array";
-    case Json::Kind::object: return "object";
+    case Json::Kind::null:
+        return "null";
+    case Json::Kind::boolean:
+        return "bool";
+    case Json::Kind::integer:
+        return "integer";
+    case Json::Kind::unsigned_integer:
+        return "integer";
+    case Json::Kind::floating:
+        return "float";
+    case Json::Kind::string:
+        return "string";
+    case Json::Kind::array:
+        return "array";
+    case Json::Kind::object:
+        return "object";
     }
     return "unknown";
 }
@@ -99,70 +113,85 @@ namespace {
 } // namespace
 
 bool Json::as_bool() const {
-    if (auto* v = std::get_if<bool>(&value_)) return *v;
+    if (auto* v = std::get_if<bool>(&value_))
+        return *v;
     wrong_kind(Kind::boolean, kind());
 }
 
 std::int64_t Json::as_int() const {
-    if (auto* v = std::get_if<std::int64_t>(&value_)) return *v;
+    if (auto* v = std::get_if<std::int64_t>(&value_))
+        return *v;
     if (kind() == Kind::unsigned_integer)
         throw ProtocolError(ErrorCode::invalid_field, "integer too large for int64");
     wrong_kind(Kind::integer, kind());
 }
 
 std::uint64_t Json::as_uint() const {
-    if (auto* v = std::get_if<std::uint64_t>(&value_)) return *v;
+    if (auto* v = std::get_if<std::uint64_t>(&value_))
+        return *v;
     if (auto* v = std::get_if<std::int64_t>(&value_)) {
-        if (*v < 0) throw ProtocolError(ErrorCode::invalid_field, "expected a non-negative integer");
+        if (*v < 0)
+            throw ProtocolError(ErrorCode::invalid_field, "expected a non-negative integer");
         return static_cast<std::uint64_t>(*v);
     }
     wrong_kind(Kind::integer, kind());
 }
 
 double Json::as_double() const {
-    if (auto* v = std::get_if<double>(&value_)) return *v;
-    if (auto* v = std::get_if<std::int64_t>(&value_)) return static_cast<double>(*v);
-    if (auto* v = std::get_if<std::uint64_t>(&value_)) return static_cast<double>(*v);
+    if (auto* v = std::get_if<double>(&value_))
+        return *v;
+    if (auto* v = std::get_if<std::int64_t>(&value_))
+        return static_cast<double>(*v);
+    if (auto* v = std::get_if<std::uint64_t>(&value_))
+        return static_cast<double>(*v);
     wrong_kind(Kind::floating, kind());
 }
 
 const std::string& Json::as_string() const {
-    if (auto* v = std::get_if<std::string>(&value_)) return *v;
+    if (auto* v = std::get_if<std::string>(&value_))
+        return *v;
     wrong_kind(Kind::string, kind());
 }
 
 std::string& Json::as_string() {
-    if (auto* v = std::get_if<std::string>(&value_)) return *v;
+    if (auto* v = std::get_if<std::string>(&value_))
+        return *v;
     wrong_kind(Kind::string, kind());
 }
 
 const JsonArray& Json::as_array() const {
-    if (auto* v = std::get_if<JsonArray>(&value_)) return *v;
+    if (auto* v = std::get_if<JsonArray>(&value_))
+        return *v;
     wrong_kind(Kind::array, kind());
 }
 
 JsonArray& Json::as_array() {
-    if (auto* v = std::get_if<JsonArray>(&value_)) return *v;
+    if (auto* v = std::get_if<JsonArray>(&value_))
+        return *v;
     wrong_kind(Kind::array, kind());
 }
 
 const JsonObject& Json::as_object() const {
-    if (auto* v = std::get_if<JsonObject>(&value_)) return *v;
+    if (auto* v = std::get_if<JsonObject>(&value_))
+        return *v;
     wrong_kind(Kind::object, kind());
 }
 
 JsonObject& Json::as_object() {
-    if (auto* v = std::get_if<JsonObject>(&value_)) return *v;
+    if (auto* v = std::get_if<JsonObject>(&value_))
+        return *v;
     wrong_kind(Kind::object, kind());
 }
 
 const Json* Json::find(std::string_view key) const noexcept {
-    if (auto* object = std::get_if<JsonObject>(&value_)) return object->find(key);
+    if (auto* object = std::get_if<JsonObject>(&value_))
+        return object->find(key);
     return nullptr;
 }
 
 Json& Json::operator[](std::string_view key) {
-    if (is_null()) value_ = JsonObject{};
+    if (is_null())
+        value_ = JsonObject{};
     return as_object()[key];
 }
 
@@ -177,11 +206,14 @@ const Json& Json::at(std::size_t index) const {
 
 std::string Json::get_string(std::string_view key, std::string_view fallback) const {
     const Json* member = find(key);
-    if (member && member->is_string()) return member->as_string();
+    if (member && member->is_string())
+        return member->as_string();
     return std::string(fallback);
 }
 
-bool operator==(const Json& a, const Json& b) { return a.value_ == b.value_; }
+bool operator==(const Json& a, const Json& b) {
+    return a.value_ == b.value_;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Serialisation
@@ -190,13 +222,14 @@ std::string python_float_repr(double value) {
     if (!std::isfinite(value))
         throw ProtocolError(ErrorCode::not_serializable,
                             "NaN and infinity have no place in HiveMind JSON");
-    if (value == 0.0) return std::signbit(value) ? "-0.0" : "0.0";
+    if (value == 0.0)
+        return std::signbit(value) ? "-0.0" : "0.0";
 
     // Shortest round-trip digits from to_chars, then laid out the way CPython's 'r' format
     // does: exponent notation when the decimal point falls before -4 or after 16 digits.
     std::array<char, 64> buf{};
-    auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value,
-                                   std::chars_format::scientific);
+    auto [end, ec] =
+        std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::scientific);
     (void)ec;
     std::string_view sci(buf.data(), static_cast<std::size_t>(end - buf.data()));
     std::string out;
@@ -208,7 +241,8 @@ std::string python_float_repr(double value) {
     const std::size_t e_pos = sci.find('e');
     std::string digits;
     for (std::size_t i = pos; i < e_pos; ++i)
-        if (sci[i] != '.') digits.push_back(sci[i]);
+        if (sci[i] != '.')
+            digits.push_back(sci[i]);
     int exponent = 0;
     std::from_chars(sci.data() + e_pos + 1 + (sci[e_pos + 1] == '+' ? 1 : 0),
                     sci.data() + sci.size(), exponent);
@@ -240,7 +274,8 @@ std::string python_float_repr(double value) {
     const int exp10 = decpt - 1;
     out.push_back(exp10 < 0 ? '-' : '+');
     const int magnitude = exp10 < 0 ? -exp10 : exp10;
-    if (magnitude < 10) out.push_back('0');
+    if (magnitude < 10)
+        out.push_back('0');
     out += std::to_string(magnitude);
     return out;
 }
@@ -262,9 +297,11 @@ void append_u_escape(std::string& out, unsigned code_unit) {
 unsigned next_code_point(std::string_view text, std::size_t& i) {
     const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
     const unsigned lead = byte(i);
-    std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3
-                                                                : (lead >> 3) == 0x1e ? 4
-                                                                                      : 0;
+    std::size_t length = lead < 0x80           ? 1
+                         : (lead >> 5) == 0x6  ? 2
+                         : (lead >> 4) == 0xe  ? 3
+                         : (lead >> 3) == 0x1e ? 4
+                                               : 0;
     if (length == 0 || i + length > text.size())
         throw ProtocolError(ErrorCode::invalid_utf8,
                             "string is not valid UTF-8 at byte " + std::to_string(i));
@@ -291,22 +328,46 @@ void append_json_string(std::string& out, std::string_view text, JsonStyle style
         std::size_t run = i;
         while (run < text.size()) {
             const auto c = static_cast<unsigned char>(text[run]);
-            if (c < 0x20 || c == '"' || c == '\\' || (ascii_only && c >= 0x7f)) break;
+            if (c < 0x20 || c == '"' || c == '\\' || (ascii_only && c >= 0x7f))
+                break;
             ++run;
         }
         out.append(text, i, run - i);
         i = run;
-        if (i >= text.size()) break;
+        if (i >= text.size())
+            break;
         const auto c = static_cast<unsigned char>(text[i]);
         switch (c) {
-        case '"': out += "\\\""; ++i; continue;
-        case '\\': out += "\\\\"; ++i; continue;
-        case '\n': out += "\\n"; ++i; continue;
-        case '\r': out += "\\r"; ++i; continue;
-        case '\t': out += "\\t"; ++i; continue;
-        case '\b': out += "\\b"; ++i; continue;
-        case '\f': out += "\\f"; ++i; continue;
-        default: break;
+        case '"':
+            out += "\\\"";
+            ++i;
+            continue;
+        case '\\':
+            out += "\\\\";
+            ++i;
+            continue;
+        case '\n':
+            out += "\\n";
+            ++i;
+            continue;
+        case '\r':
+            out += "\\r";
+            ++i;
+            continue;
+        case '\t':
+            out += "\\t";
+            ++i;
+            continue;
+        case '\b':
+            out += "\\b";
+            ++i;
+            continue;
+        case '\f':
+            out += "\\f";
+            ++i;
+            continue;
+        default:
+            break;
         }
         if (c < 0x20 || c == 0x7f) {
             append_u_escape(out, c);
@@ -329,27 +390,38 @@ void append_json_string(std::string& out, std::string_view text, JsonStyle style
 void Json::dump_to(std::string& out, JsonStyle style) const {
     const bool compact = style == JsonStyle::compact;
     switch (kind()) {
-    case Kind::null: out += "null"; return;
-    case Kind::boolean: out += std::get<bool>(value_) ? "true" : "false"; return;
+    case Kind::null:
+        out += "null";
+        return;
+    case Kind::boolean:
+        out += std::get<bool>(value_) ? "true" : "false";
+        return;
     case Kind::integer: {
         std::array<char, 24> buf{};
-        auto res = std::to_chars(buf.data(), buf.data() + buf.size(), std::get<std::int64_t>(value_));
+        auto res =
+            std::to_chars(buf.data(), buf.data() + buf.size(), std::get<std::int64_t>(value_));
         out.append(buf.data(), res.ptr);
         return;
     }
     case Kind::unsigned_integer: {
         std::array<char, 24> buf{};
-        auto res = std::to_chars(buf.data(), buf.data() + buf.size(), std::get<std::uint64_t>(value_));
+        auto res =
+            std::to_chars(buf.data(), buf.data() + buf.size(), std::get<std::uint64_t>(value_));
         out.append(buf.data(), res.ptr);
         return;
     }
-    case Kind::floating: out += python_float_repr(std::get<double>(value_)); return;
-    case Kind::string: append_json_string(out, std::get<std::string>(value_), style); return;
+    case Kind::floating:
+        out += python_float_repr(std::get<double>(value_));
+        return;
+    case Kind::string:
+        append_json_string(out, std::get<std::string>(value_), style);
+        return;
     case Kind::array: {
         out.push_back('[');
         bool first = true;
         for (const auto& item : std::get<JsonArray>(value_)) {
-            if (!first) out += compact ? "," : ", ";
+            if (!first)
+                out += compact ? "," : ", ";
             first = false;
             item.dump_to(out, style);
         }
@@ -360,7 +432,8 @@ void Json::dump_to(std::string& out, JsonStyle style) const {
         out.push_back('{');
         bool first = true;
         for (const auto& [key, item] : std::get<JsonObject>(value_)) {
-            if (!first) out += compact ? "," : ", ";
+            if (!first)
+                out += compact ? "," : ", ";
             first = false;
             append_json_string(out, key, style);
             out += compact ? ":" : ": ";
@@ -386,24 +459,32 @@ namespace {
 [[noreturn]] void parse_failure(simdjson::error_code error) {
     const std::string reason = simdjson::error_message(error);
     switch (error) {
-    case simdjson::UTF8_ERROR: throw ProtocolError(ErrorCode::invalid_utf8, reason);
-    case simdjson::DEPTH_ERROR: throw ProtocolError(ErrorCode::nesting_too_deep, reason);
+    case simdjson::UTF8_ERROR:
+        throw ProtocolError(ErrorCode::invalid_utf8, reason);
+    case simdjson::DEPTH_ERROR:
+        throw ProtocolError(ErrorCode::nesting_too_deep, reason);
     case simdjson::NUMBER_OUT_OF_RANGE:
         throw ProtocolError(ErrorCode::malformed_json, "number outside the 64-bit range");
-    default: throw ProtocolError(ErrorCode::malformed_json, reason);
+    default:
+        throw ProtocolError(ErrorCode::malformed_json, reason);
     }
 }
 
 Json convert(simdjson::dom::element element, std::size_t depth, std::size_t max_depth) {
     using simdjson::dom::element_type;
     switch (element.type()) {
-    case element_type::NULL_VALUE: return Json();
-    case element_type::BOOL: return Json(bool(element.get_bool().value_unsafe()));
-    case element_type::INT64: return Json(static_cast<long long>(element.get_int64().value_unsafe()));
+    case element_type::NULL_VALUE:
+        return Json();
+    case element_type::BOOL:
+        return Json(bool(element.get_bool().value_unsafe()));
+    case element_type::INT64:
+        return Json(static_cast<long long>(element.get_int64().value_unsafe()));
     case element_type::UINT64:
         return Json(static_cast<unsigned long long>(element.get_uint64().value_unsafe()));
-    case element_type::DOUBLE: return Json(element.get_double().value_unsafe());
-    case element_type::STRING: return Json(std::string(element.get_string().value_unsafe()));
+    case element_type::DOUBLE:
+        return Json(element.get_double().value_unsafe());
+    case element_type::STRING:
+        return Json(std::string(element.get_string().value_unsafe()));
     case element_type::ARRAY: {
         if (depth >= max_depth)
             throw ProtocolError(ErrorCode::nesting_too_deep,
@@ -440,7 +521,8 @@ Json Json::parse(std::string_view text, const JsonParseLimits& limits) {
     thread_local simdjson::dom::parser parser;
     simdjson::dom::element root;
     auto error = parser.parse(text.data(), text.size(), true).get(root);
-    if (error) parse_failure(error);
+    if (error)
+        parse_failure(error);
     return convert(root, 0, limits.max_depth);
 }
 

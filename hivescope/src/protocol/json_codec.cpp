@@ -22,7 +22,8 @@ void append_optional_string(std::string& out, const std::optional<std::string>& 
 } // namespace
 
 void serialize_json_to(std::string& out, const HiveMessage& message) {
-    if (message.type() == MessageType::binary) not_serializable_binary();
+    if (message.type() == MessageType::binary)
+        not_serializable_binary();
     out += "{\"msg_type\": ";
     append_json_string(out, wire_name(message.type()), JsonStyle::python);
     out += ", \"payload\": ";
@@ -35,13 +36,15 @@ void serialize_json_to(std::string& out, const HiveMessage& message) {
     out += ", \"route\": [";
     bool first_hop = true;
     for (const auto& hop : message.route()) {
-        if (!first_hop) out += ", ";
+        if (!first_hop)
+            out += ", ";
         first_hop = false;
         out += "{\"source\": ";
         append_json_string(out, hop.source, JsonStyle::python);
         out += ", \"targets\": [";
         for (std::size_t i = 0; i < hop.targets.size(); ++i) {
-            if (i != 0) out += ", ";
+            if (i != 0)
+                out += ", ";
             append_json_string(out, hop.targets[i], JsonStyle::python);
         }
         out += "]}";
@@ -73,7 +76,8 @@ Json optional_to_json(const std::optional<std::string>& value) {
 } // namespace
 
 Json to_json(const HiveMessage& message) {
-    if (message.type() == MessageType::binary) not_serializable_binary();
+    if (message.type() == MessageType::binary)
+        not_serializable_binary();
     JsonObject object;
     object.reserve(8);
     object.set("msg_type", std::string(wire_name(message.type())));
@@ -105,7 +109,8 @@ namespace {
 }
 
 std::optional<std::string> optional_string(const Json& value, std::string_view key) {
-    if (value.is_null()) return std::nullopt;
+    if (value.is_null())
+        return std::nullopt;
     if (!value.is_string())
         invalid("`" + std::string(key) + "` must be a string or null, got " +
                 std::string(to_string(value.kind())));
@@ -114,7 +119,8 @@ std::optional<std::string> optional_string(const Json& value, std::string_view k
 
 std::vector<std::string> string_list(const Json& value, std::string_view key) {
     std::vector<std::string> out;
-    if (value.is_null()) return out;
+    if (value.is_null())
+        return out;
     if (!value.is_array())
         invalid("`" + std::string(key) + "` must be an array of strings, got " +
                 std::string(to_string(value.kind())));
@@ -129,24 +135,29 @@ std::vector<std::string> string_list(const Json& value, std::string_view key) {
 
 std::vector<RouteHop> parse_route(const Json& value, bool reference_compat) {
     std::vector<RouteHop> route;
-    if (value.is_null()) return route;
+    if (value.is_null())
+        return route;
     if (!value.is_array())
         invalid("`route` must be an array, got " + std::string(to_string(value.kind())));
     for (const auto& hop : value.as_array()) {
         // Hops are filtered rather than refused: the reference silently drops malformed ones.
-        if (!hop.is_object()) continue;
+        if (!hop.is_object())
+            continue;
         const Json* source = hop.find("source");
-        if (source == nullptr || !source->is_string() || source->as_string().empty()) continue;
+        if (source == nullptr || !source->is_string() || source->as_string().empty())
+            continue;
         RouteHop parsed{source->as_string(), {}};
         if (const Json* targets = hop.find("targets")) {
             if (targets->is_array()) {
                 for (const auto& target : targets->as_array())
-                    if (target.is_string()) parsed.targets.push_back(target.as_string());
+                    if (target.is_string())
+                        parsed.targets.push_back(target.as_string());
             } else if (targets->is_string()) {
                 parsed.targets.push_back(targets->as_string());
             }
         }
-        if (reference_compat && parsed.targets.empty()) continue;
+        if (reference_compat && parsed.targets.empty())
+            continue;
         route.push_back(std::move(parsed));
     }
     return route;
@@ -174,13 +185,51 @@ HiveMessage with_payload(MessageType type, const Json* raw, const EnvelopeParseO
 HiveMessage parse_envelope(const Json& envelope, const EnvelopeParseOptions& options,
                            std::size_t nesting) {
     if (nesting > options.max_nesting)
-        throw ProtocolError(ErrorCode::nesting_too_deep,
-                            "HiveMessages nested deeper than " +
-                                std::to_string(options.max_nesting));
+        throw ProtocolError(ErrorCode::nesting_too_deep, "HiveMessages nested deeper than " +
+                                                             std::to_string(options.max_nesting));
     if (!envelope.is_object())
-        throw ProtocolError(ErrorCode::malformed_json,
-                            "a HiveMessage must be a JSON object, got " +
-                                std::string(to_string(envelope.kind())));
+        throw ProtocolError(ErrorCode::malformed_json, "a HiveMessage must be a JSON object, got " +
+                                                           std::string(to_string(envelope.kind())));
+    const Json* payload = nullptr;
+    const Json* metadata = nullptr;
+    const Json* route = nullptr;
+    const Json* node = nullptr;
+    const Json* target_site_id = nullptr;
+    const Json* target_pubkey = nullptr;
+    const Json* source_peer = nullptr;
+    const Json* target_peers = nullptr;
+    const Json* bin_type = nullptr;
+    for (const auto& [key, value] : envelope.as_object()) {
+        if (key == "msg_type")
+            continue;
+        if (key == "payload")
+            payload = &value;
+        else if (key == "metadata")
+            metadata = &value;
+        else if (key == "route")
+            route = &value;
+        else if (key == "node")
+            node = &value;
+        else if (key == "target_site_id")
+            target_site_id = &value;
+        else if (key == "target_pubkey")
+            target_pubkey = &value;
+        else if (key == "source_peer")
+            source_peer = &value;
+        else if (key == "target_peers")
+            target_peers = &value;
+        else if (key == "bin_type") {
+            if (!value.is_integer())
+                invalid("`bin_type` must be an integer, got " +
+                        std::string(to_string(value.kind())));
+            bin_type = &value;
+        } else {
+            throw ProtocolError(ErrorCode::unknown_key, "unexpected envelope key \"" + key + "\"");
+        }
+    }
+
+    // Unknown keys are reported before a missing msg_type, as Python reports an unexpected
+    // keyword argument first.
     const Json* msg_type = envelope.find("msg_type");
     if (msg_type == nullptr)
         throw ProtocolError(ErrorCode::malformed_json, "envelope has no `msg_type`");
@@ -192,53 +241,30 @@ HiveMessage parse_envelope(const Json& envelope, const EnvelopeParseOptions& opt
                             "unknown msg_type \"" + msg_type->as_string() + "\"");
     if (*type == MessageType::binary)
         invalid("`bin` messages travel only in binary frames, not as JSON text");
-
-    const Json* payload = nullptr;
-    const Json* metadata = nullptr;
-    const Json* route = nullptr;
-    const Json* node = nullptr;
-    const Json* target_site_id = nullptr;
-    const Json* target_pubkey = nullptr;
-    const Json* source_peer = nullptr;
-    const Json* target_peers = nullptr;
-    for (const auto& [key, value] : envelope.as_object()) {
-        if (key == "msg_type") continue;
-        if (key == "payload") payload = &value;
-        else if (key == "metadata") metadata = &value;
-        else if (key == "route") route = &value;
-        else if (key == "node") node = &value;
-        else if (key == "target_site_id") target_site_id = &value;
-        else if (key == "target_pubkey") target_pubkey = &value;
-        else if (key == "source_peer") source_peer = &value;
-        else if (key == "target_peers") target_peers = &value;
-        else if (key == "bin_type") {
-            if (!value.is_integer())
-                invalid("`bin_type` must be an integer, got " +
-                        std::string(to_string(value.kind())));
-            if (!(value.kind() == Json::Kind::integer && value.as_int() == 0))
-                invalid("bin_type can only be set for BINARY messages (got " + value.dump() +
-                        " on " + msg_type->as_string() + ")");
-        } else {
-            throw ProtocolError(ErrorCode::unknown_key,
-                                "unexpected envelope key \"" + key + "\"");
-        }
-    }
+    if (bin_type != nullptr &&
+        !(bin_type->kind() == Json::Kind::integer && bin_type->as_int() == 0))
+        invalid("bin_type can only be set for BINARY messages (got " + bin_type->dump() + " on " +
+                msg_type->as_string() + ")");
 
     HiveMessage message = with_payload(*type, payload, options, nesting);
     if (metadata != nullptr) {
         if (!metadata->is_null() && !metadata->is_object())
-            invalid("`metadata` must be an object, got " + std::string(to_string(metadata->kind())));
+            invalid("`metadata` must be an object, got " +
+                    std::string(to_string(metadata->kind())));
         message.set_metadata(*metadata);
     }
-    if (route != nullptr) message.route() = parse_route(*route, options.reference_compat);
-    if (node != nullptr) message.set_node(optional_string(*node, "node"));
+    if (route != nullptr)
+        message.route() = parse_route(*route, options.reference_compat);
+    if (node != nullptr)
+        message.set_node(optional_string(*node, "node"));
     if (target_site_id != nullptr)
         message.set_target_site_id(optional_string(*target_site_id, "target_site_id"));
     if (target_pubkey != nullptr)
         message.set_target_pubkey(optional_string(*target_pubkey, "target_pubkey"));
     if (source_peer != nullptr)
         message.set_source_peer(optional_string(*source_peer, "source_peer"));
-    if (target_peers != nullptr) message.set_target_peers(string_list(*target_peers, "target_peers"));
+    if (target_peers != nullptr)
+        message.set_target_peers(string_list(*target_peers, "target_peers"));
     return message;
 }
 
@@ -259,9 +285,10 @@ HiveMessage deserialize_legacy(std::string_view text) {
     if (value.find("msg_type") != nullptr && value.find("payload") != nullptr) {
         try {
             JsonObject kept;
-            for (const char* key : {"msg_type", "payload", "metadata", "target_site_id",
-                                    "target_pubkey"})
-                if (const Json* member = value.find(key)) kept.set(key, *member);
+            for (const char* key :
+                 {"msg_type", "payload", "metadata", "target_site_id", "target_pubkey"})
+                if (const Json* member = value.find(key))
+                    kept.set(key, *member);
             EnvelopeParseOptions options;
             options.reference_compat = true;
             return message_from_json(Json(std::move(kept)), options);

@@ -12,7 +12,8 @@
 namespace hivescope::protocol {
 
 void SystemRandom::fill(std::span<std::uint8_t> out) {
-    if (out.empty()) return;
+    if (out.empty())
+        return;
     if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
         throw ProtocolError(ErrorCode::crypto_error, "RAND_bytes failed");
 }
@@ -20,7 +21,8 @@ void SystemRandom::fill(std::span<std::uint8_t> out) {
 SeededRandom::SeededRandom(std::uint64_t seed, std::string_view stream)
     : seed_(seed), stream_name_(stream) {
     Bytes material(8);
-    for (int i = 0; i < 8; ++i) material[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(seed >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        material[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(seed >> (8 * i));
     material.insert(material.end(), stream.begin(), stream.end());
     SHA256(material.data(), material.size(), key_.data());
 }
@@ -32,13 +34,16 @@ void SeededRandom::fill(std::span<std::uint8_t> out) {
             // One 64-byte ChaCha20 block per refill; the 16-byte IV is counter ‖ nonce, and we
             // put the block index in the nonce so each refill is independent of EVP state.
             std::array<std::uint8_t, 16> iv{};
-            for (int i = 0; i < 8; ++i) iv[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(block_ >> (8 * i));
+            for (int i = 0; i < 8; ++i)
+                iv[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(block_ >> (8 * i));
             ++block_;
             std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(
                 EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
             std::array<std::uint8_t, 64> zeros{};
             int len = 0;
-            if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_chacha20(), nullptr, key_.data(), iv.data()) != 1 ||
+            if (!ctx ||
+                EVP_EncryptInit_ex(ctx.get(), EVP_chacha20(), nullptr, key_.data(), iv.data()) !=
+                    1 ||
                 EVP_EncryptUpdate(ctx.get(), buffer_.data(), &len, zeros.data(),
                                   static_cast<int>(zeros.size())) != 1)
                 throw ProtocolError(ErrorCode::crypto_error, "ChaCha20 keystream failed");

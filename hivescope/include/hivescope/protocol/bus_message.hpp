@@ -11,7 +11,7 @@ namespace hivescope::protocol {
 
 /// An OVOS bus message: `{"type", "data", "context"}`.
 class BusMessage {
-public:
+  public:
     BusMessage() = default;
     explicit BusMessage(std::string type, Json data = Json::object(),
                         Json context = Json::object());
@@ -56,7 +56,7 @@ public:
 
     friend bool operator==(const BusMessage&, const BusMessage&) = default;
 
-private:
+  private:
     std::string type_;
     Json data_ = Json::object();
     Json context_ = Json::object();

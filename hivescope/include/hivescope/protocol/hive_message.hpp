@@ -27,7 +27,7 @@ struct RouteHop {
 
 /// A HiveMind envelope (protocol.md A.3).
 class HiveMessage {
-public:
+  public:
     /// An object-payload message; `payload` must be a JSON object (null means `{}`).
     /// Throws ProtocolError(invalid_argument) for transport types and BINARY, which take
     /// `wrap()` and `binary()` instead.
@@ -95,6 +95,13 @@ public:
     HiveMessage& set_source_peer(std::optional<std::string> value);
     HiveMessage& set_target_peers(std::vector<std::string> value);
 
+    /// The reference `update_hop_data()`: appends the hop `{source_peer, target_peers}`, where
+    /// target_peers defaults to `[source_peer]`. Throws ProtocolError(invalid_argument) when
+    /// source_peer is unset, since a hop without a source is dropped by every receiver.
+    HiveMessage& update_hop_data();
+    /// Appends an explicit hop.
+    HiveMessage& add_hop(RouteHop hop);
+
     /// The raw 4-bit binary type (0 for every non-BINARY message).
     [[nodiscard]] std::uint8_t bin_type_code() const noexcept { return bin_type_; }
     /// The binary type; raw values 7..15 read as UNDEFINED.
@@ -104,7 +111,7 @@ public:
 
     friend bool operator==(const HiveMessage& a, const HiveMessage& b);
 
-private:
+  private:
     HiveMessage() = default;
 
     MessageType type_ = MessageType::handshake;

@@ -31,7 +31,7 @@ enum class JsonStyle {
 /// An object with keys in insertion order. Setting an existing key replaces its value in place,
 /// as a Python dict does (and as `json.loads` does for duplicate keys).
 class JsonObject {
-public:
+  public:
     using Member = std::pair<std::string, Json>;
     using iterator = std::vector<Member>::iterator;
     using const_iterator = std::vector<Member>::const_iterator;
@@ -63,7 +63,7 @@ public:
     /// Order-sensitive equality: the wire bytes differ when the order does.
     friend bool operator==(const JsonObject& a, const JsonObject& b);
 
-private:
+  private:
     std::vector<Member> members_;
 };
 
@@ -71,13 +71,13 @@ using JsonArray = std::vector<Json>;
 
 /// Limits applied while parsing untrusted text.
 struct JsonParseLimits {
-    std::size_t max_depth = 128;             ///< arrays + objects nested deeper are refused
+    std::size_t max_depth = 128;              ///< arrays + objects nested deeper are refused
     std::size_t max_bytes = 64 * 1024 * 1024; ///< longer text is refused before parsing
 };
 
 /// A JSON value: null, bool, integer, double, string, array or ordered object.
 class Json {
-public:
+  public:
     enum class Kind { null, boolean, integer, unsigned_integer, floating, string, array, object };
 
     Json() noexcept = default;
@@ -135,7 +135,8 @@ public:
     [[nodiscard]] const Json& at(std::size_t index) const;
 
     /// A string member, or `fallback` when absent, null or not a string.
-    [[nodiscard]] std::string get_string(std::string_view key, std::string_view fallback = {}) const;
+    [[nodiscard]] std::string get_string(std::string_view key,
+                                         std::string_view fallback = {}) const;
 
     /// Serialise in one of the reference dialects. Throws ProtocolError(not_serializable) for
     /// NaN and infinities, which the wire never carries.
@@ -149,9 +150,9 @@ public:
 
     friend bool operator==(const Json& a, const Json& b);
 
-private:
-    std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string,
-                 JsonArray, JsonObject>
+  private:
+    std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, JsonArray,
+                 JsonObject>
         value_;
 };
 

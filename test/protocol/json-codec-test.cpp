@@ -1,0 +1,171 @@
+// The JSON envelope codec: the 8-key emission rule, round trips of every text-frame type, and the
+// frames our receivers treat as malformed (protocol.md A.3).
+
+#include "catch.hpp"
+#include "message_generator.hpp"
+
+#include "hivescope/protocol/bus_message.hpp"
+#include "hivescope/protocol/error.hpp"
+#include "hivescope/protocol/json_codec.hpp"
+
+using namespace hivescope::protocol;
+
+namespace {
+ErrorCode parse_error(std::string_view text) {
+    try {
+        (void)parse_json_message(text);
+    } catch (const ProtocolError& error) {
+        return error.code();
+    }
+    FAIL("expected parse_json_message to throw for: " << text);
+    return ErrorCode::invalid_argument;
+}
+} // namespace
+
+TEST_CASE("emission has exactly the 8 keys in reference order", "[json-codec]") {
+    HiveMessage ping(MessageType::ping, JsonObject{{"flood_id", "f"}});
+    ping.set_source_peer("M0").add_hop({"M0", {"S1"}});
+    CHECK(
+        serialize_json(ping) ==
+        R"({"msg_type": "ping", "payload": {"flood_id": "f"}, "metadata": {}, "route": [{"source": "M0", "targets": ["S1"]}], "node": null, "target_site_id": null, "target_pubkey": null, "source_peer": "M0"})");
+    // target_peers is accepted on input but never emitted.
+    ping.set_target_peers({"x"});
+    CHECK(serialize_json(ping).find("target_peers") == std::string::npos);
+    CHECK(to_json(ping).dump() == serialize_json(ping));
+}
+
+TEST_CASE("nested envelopes are emitted in full", "[json-codec]") {
+    const HiveMessage inner(MessageType::hello, JsonObject{{"site_id", "kitchen"}});
+    const HiveMessage outer =
+        HiveMessage::wrap(MessageType::propagate, HiveMessage::wrap(MessageType::broadcast, inner));
+    const std::string text = serialize_json(outer);
+    CHECK(
+        text.rfind(
+            R"({"msg_type": "propagate", "payload": {"msg_type": "broadcast", "payload": {"msg_type": "hello", "payload": {"site_id": "kitchen"}, "metadata": {}, "route": [], )",
+            0) == 0);
+    const HiveMessage back = parse_json_message(text);
+    CHECK(back == outer);
+    CHECK(back.inner().inner().payload().get_string("site_id") == "kitchen");
+}
+
+TEST_CASE("missing keys take their defaults; null metadata and route mean empty", "[json-codec]") {
+    const HiveMessage message = parse_json_message(
+        R"({"msg_type": "hello", "metadata": null, "route": null, "bin_type": 0, "target_peers": ["a"]})");
+    CHECK(message.type() == MessageType::hello);
+    CHECK(message.payload() == Json::object());
+    CHECK(message.metadata() == Json::object());
+    CHECK(message.route().empty());
+    CHECK(message.target_peers() == std::vector<std::string>{"a"});
+    CHECK_FALSE(message.source_peer().has_value());
+}
+
+TEST_CASE("route hops without a source are dropped, others kept", "[json-codec]") {
+    const HiveMessage message = parse_json_message(
+        R"({"msg_type": "ping", "route": [{"source": "a", "targets": ["b"]}, {"targets": ["x"]}, {"source": ""}, 5, {"source": "c"}]})");
+    REQUIRE(message.route().size() == 2);
+    CHECK(message.route()[0] == RouteHop{"a", {"b"}});
+    CHECK(message.route()[1] == RouteHop{"c", {}});
+}
+
+TEST_CASE("malformed text frames get typed errors", "[json-codec][bad-input]") {
+    CHECK(parse_error("not json") == ErrorCode::malformed_json);
+    CHECK(parse_error("[1]") == ErrorCode::malformed_json);
+    CHECK(parse_error(R"({"payload": {}})") == ErrorCode::malformed_json);
+    CHECK(parse_error(R"({"msg_type": 3})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "pong"})") == ErrorCode::unknown_msg_type);
+    CHECK(parse_error(R"({"msg_type": "SHAKE"})") == ErrorCode::unknown_msg_type);
+    CHECK(parse_error(R"({"msg_type": "bin", "payload": {}})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "bus", "payload": {}, "extra": 1})") ==
+          ErrorCode::unknown_key);
+    CHECK(parse_error(R"({"msg_type": "bus", "payload": "{}"})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "bus", "payload": [1]})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "bus", "bin_type": 1})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "bus", "bin_type": "0"})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "bus", "metadata": []})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "bus", "route": {}})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "bus", "node": 1})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "bus", "source_peer": []})") == ErrorCode::invalid_field);
+    CHECK(parse_error(R"({"msg_type": "bus", "target_peers": [1]})") == ErrorCode::invalid_field);
+    // Python reports the unexpected `type` keyword before the missing msg_type.
+    CHECK(parse_error(R"({"msg_type": "broadcast", "payload": {"type": "speak"}})") ==
+          ErrorCode::unknown_key);
+    CHECK(parse_error(R"({"msg_type": "broadcast", "payload": {"metadata": {}}})") ==
+          ErrorCode::malformed_json);
+    CHECK(parse_error(R"({"msg_type": "broadcast", "payload": {"msg_type": "bus", "x": 1}})") ==
+          ErrorCode::unknown_key);
+    CHECK(parse_error("{\"msg_type\": \"bus\", \"payload\": {\"t\": \"\xff\"}}") ==
+          ErrorCode::invalid_utf8);
+}
+
+TEST_CASE("transport nesting is bounded", "[json-codec][bad-input]") {
+    std::string text = R"({"msg_type": "ping"})";
+    for (int i = 0; i < 40; ++i)
+        text = R"({"msg_type": "propagate", "payload": )" + text + "}";
+    CHECK(parse_error(text) == ErrorCode::nesting_too_deep);
+    EnvelopeParseOptions generous;
+    generous.max_nesting = 64;
+    CHECK(parse_json_message(text, generous).type() == MessageType::propagate);
+}
+
+TEST_CASE("the model refuses payloads of the wrong shape", "[json-codec][bad-input]") {
+    CHECK_THROWS_AS(HiveMessage(MessageType::broadcast, Json::object()), ProtocolError);
+    CHECK_THROWS_AS(HiveMessage(MessageType::binary, Json::object()), ProtocolError);
+    CHECK_THROWS_AS(HiveMessage(MessageType::bus, Json(JsonArray{})), ProtocolError);
+    CHECK_THROWS_AS(HiveMessage::wrap(MessageType::bus, HiveMessage(MessageType::ping)),
+                    ProtocolError);
+    CHECK_THROWS_AS(HiveMessage::binary_with_code(16, {}), ProtocolError);
+    CHECK_THROWS_AS(HiveMessage(MessageType::ping).inner(), ProtocolError);
+    CHECK_THROWS_AS(HiveMessage(MessageType::ping).bytes(), ProtocolError);
+    CHECK_THROWS_AS(HiveMessage(MessageType::ping).update_hop_data(), ProtocolError);
+    CHECK_THROWS_AS(serialize_json(HiveMessage::binary(BinaryPayloadType::file, {1})),
+                    ProtocolError);
+}
+
+TEST_CASE("random messages of every text type round-trip", "[json-codec][property]") {
+    hivescope::test::MessageGenerator generator(2026);
+    for (int i = 0; i < 4000; ++i) {
+        const HiveMessage message = generator.any_message(false);
+        const std::string text = serialize_json(message);
+        INFO(text);
+        const HiveMessage back = parse_json_message(text);
+        REQUIRE(back == message);
+        REQUIRE(serialize_json(back) == text);
+    }
+}
+
+TEST_CASE("copies are deep and independent", "[json-codec]") {
+    HiveMessage original = HiveMessage::wrap(
+        MessageType::broadcast, HiveMessage(MessageType::ping, JsonObject{{"flood_id", "a"}}));
+    HiveMessage copy = original;
+    copy.inner().payload()["flood_id"] = "b";
+    CHECK(original.inner().payload().get_string("flood_id") == "a");
+    CHECK_FALSE(copy == original);
+    copy = original;
+    CHECK(copy == original);
+}
+
+TEST_CASE("OVOS bus messages: session access and reply", "[json-codec][bus]") {
+    BusMessage utterance("recognizer_loop:utterance", JsonObject{{"utterances", JsonArray{"hi"}}});
+    CHECK(utterance.session_id() == "default");
+    utterance.set_session(JsonObject{{"session_id", "s1"}, {"site_id", "kitchen"}});
+    utterance.context()["source"] = "sat";
+    utterance.context()["destination"] = "HiveMind";
+    CHECK(utterance.session_id() == "s1");
+    CHECK(utterance.site_id() == "kitchen");
+
+    const BusMessage reply = utterance.reply("speak", JsonObject{{"utterance", "hello"}});
+    CHECK(reply.type() == "speak");
+    CHECK(reply.source() == Json("HiveMind"));
+    CHECK(reply.destination() == Json("sat"));
+    CHECK(reply.session_id() == "s1");
+    CHECK(utterance.response().type() == "recognizer_loop:utterance.response");
+    CHECK(utterance.forward("x").context() == utterance.context());
+
+    const HiveMessage wrapped = HiveMessage::bus(utterance);
+    CHECK(wrapped.bus_message() == utterance);
+    CHECK(wrapped.payload().dump().rfind(R"({"type": "recognizer_loop:utterance", "data": )", 0) ==
+          0);
+    CHECK_THROWS_AS(BusMessage::from_json(Json::parse(R"({"data": {}})")), ProtocolError);
+    CHECK_THROWS_AS(BusMessage::from_json(Json::parse(R"({"type": "x", "data": []})")),
+                    ProtocolError);
+}

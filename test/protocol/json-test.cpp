@@ -1,0 +1,168 @@
+// The JSON value: Python-identical output in the three dialects, and a parser that refuses bad
+// text with a typed error.
+
+#include "catch.hpp"
+#include "message_generator.hpp"
+
+#include "hivescope/protocol/error.hpp"
+#include "hivescope/protocol/json.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace hivescope::protocol;
+
+namespace {
+ErrorCode parse_error(std::string_view text, const JsonParseLimits& limits = {}) {
+    try {
+        (void)Json::parse(text, limits);
+    } catch (const ProtocolError& error) {
+        return error.code();
+    }
+    FAIL("expected Json::parse to throw for: " << text.substr(0, 80));
+    return ErrorCode::invalid_argument;
+}
+} // namespace
+
+TEST_CASE("floats print as Python repr", "[json]") {
+    // protocol.md A.3 names these; the rest follow CPython's 'r' format rules.
+    CHECK(python_float_repr(16000.0) == "16000.0");
+    CHECK(python_float_repr(1711190000.123) == "1711190000.123");
+    CHECK(python_float_repr(1e-05) == "1e-05");
+    CHECK(python_float_repr(0.0001) == "0.0001");
+    CHECK(python_float_repr(1e16) == "1e+16");
+    CHECK(python_float_repr(1e15) == "1000000000000000.0");
+    CHECK(python_float_repr(-0.0) == "-0.0");
+    CHECK(python_float_repr(0.1) == "0.1");
+    CHECK(python_float_repr(1.5e300) == "1.5e+300");
+    CHECK(python_float_repr(-2.5e-300) == "-2.5e-300");
+    CHECK(python_float_repr(123456789012345678.0) == "1.2345678901234568e+17");
+    CHECK_THROWS_AS(python_float_repr(std::nan("")), ProtocolError);
+    CHECK_THROWS_AS(Json(HUGE_VAL).dump(), ProtocolError);
+}
+
+TEST_CASE("float repr round-trips with the fewest digits", "[json][property]") {
+    std::mt19937_64 rng(20261125);
+    for (int i = 0; i < 20000; ++i) {
+        double value;
+        const std::uint64_t bits = rng();
+        std::memcpy(&value, &bits, sizeof value);
+        if (!std::isfinite(value))
+            continue;
+        const std::string repr = python_float_repr(value);
+        INFO(repr);
+        double back = 0;
+        auto [ptr, ec] = std::from_chars(repr.data(), repr.data() + repr.size(), back);
+        REQUIRE(ec == std::errc{});
+        CHECK(ptr == repr.data() + repr.size());
+        CHECK(std::memcmp(&back, &value, sizeof value) == 0);
+        // Python always shows a float as a float: a '.', or an exponent.
+        CHECK(repr.find_first_of(".e") != std::string::npos);
+        // Parsing and printing again is the identity.
+        CHECK(Json::parse(repr).dump() == repr);
+    }
+}
+
+TEST_CASE("strings escape as json.dumps does", "[json]") {
+    const std::string text = "q\"b\\n\nr\rt\tb\bf\f\x01\x1f\x7f é 中 \xe2\x80\xa8 😀";
+    CHECK(Json(text).dump(JsonStyle::python) ==
+          "\"q\\\"b\\\\n\\nr\\rt\\tb\\bf\\f\\u0001\\u001f\x7f é 中 \xe2\x80\xa8 😀\"");
+    CHECK(Json(text).dump(JsonStyle::python_ascii) ==
+          "\"q\\\"b\\\\n\\nr\\rt\\tb\\bf\\f\\u0001\\u001f\\u007f \\u00e9 \\u4e2d \\u2028 "
+          "\\ud83d\\ude00\"");
+    CHECK(Json(text).dump(JsonStyle::compact) == Json(text).dump(JsonStyle::python));
+    CHECK_THROWS_AS(Json(std::string("\xff")).dump(JsonStyle::python_ascii), ProtocolError);
+}
+
+TEST_CASE("separators differ by dialect", "[json]") {
+    const Json value =
+        JsonObject{{"b", 1}, {"a", JsonArray{Json(1.0), Json(nullptr), Json(true)}}, {"c", "x"}};
+    CHECK(value.dump(JsonStyle::python) == R"({"b": 1, "a": [1.0, null, true], "c": "x"})");
+    CHECK(value.dump(JsonStyle::python_ascii) == R"({"b": 1, "a": [1.0, null, true], "c": "x"})");
+    CHECK(value.dump(JsonStyle::compact) == R"({"b":1,"a":[1.0,null,true],"c":"x"})");
+}
+
+TEST_CASE("objects keep insertion order; duplicate keys keep the first position", "[json]") {
+    const Json parsed = Json::parse(R"({"z": 1, "a": 2, "z": 3})");
+    CHECK(parsed.dump() == R"({"z": 3, "a": 2})");
+    Json built = Json::object();
+    built["b"] = 1;
+    built["a"] = 2;
+    built["b"] = 3;
+    CHECK(built.dump() == R"({"b": 3, "a": 2})");
+    CHECK(built.as_object().erase("b"));
+    CHECK_FALSE(built.as_object().erase("b"));
+    CHECK(built.dump() == R"({"a": 2})");
+}
+
+TEST_CASE("integers and doubles stay distinct", "[json]") {
+    const Json parsed =
+        Json::parse(R"([1, 1.0, -0, 18446744073709551615, -9223372036854775808, 1e5])");
+    const auto& items = parsed.as_array();
+    CHECK(items[0].kind() == Json::Kind::integer);
+    CHECK(items[1].kind() == Json::Kind::floating);
+    CHECK(items[3].kind() == Json::Kind::unsigned_integer);
+    CHECK(items[3].as_uint() == 18446744073709551615ull);
+    CHECK(items[4].as_int() == std::numeric_limits<std::int64_t>::min());
+    CHECK(items[5].is_double());
+    CHECK(parsed.dump() == "[1, 1.0, 0, 18446744073709551615, -9223372036854775808, 100000.0]");
+    CHECK_FALSE(Json(1) == Json(1.0));
+}
+
+TEST_CASE("typed access names the kinds on mismatch", "[json]") {
+    const Json value = Json::parse(R"({"a": "x"})");
+    try {
+        (void)value.find("a")->as_int();
+        FAIL("expected an error");
+    } catch (const ProtocolError& error) {
+        CHECK(error.code() == ErrorCode::invalid_field);
+        CHECK(std::string(error.what()).find("expected a JSON integer, got string") !=
+              std::string::npos);
+    }
+    CHECK_THROWS_AS(value.at(0), ProtocolError);
+    CHECK(value.get_string("a") == "x");
+    CHECK(value.get_string("missing", "fallback") == "fallback");
+}
+
+TEST_CASE("bad JSON text gets a typed error", "[json][bad-input]") {
+    CHECK(parse_error("") == ErrorCode::malformed_json);
+    CHECK(parse_error("{") == ErrorCode::malformed_json);
+    CHECK(parse_error(R"({"a": })") == ErrorCode::malformed_json);
+    CHECK(parse_error(R"({"a": 1,})") == ErrorCode::malformed_json);
+    CHECK(parse_error("[1, 2") == ErrorCode::malformed_json);
+    CHECK(parse_error("NaN") == ErrorCode::malformed_json);
+    CHECK(parse_error("123456789012345678901234567890") == ErrorCode::malformed_json);
+    CHECK(parse_error("\"\xff\xfe\"") == ErrorCode::invalid_utf8);
+    CHECK(parse_error("\"\xc3\"") == ErrorCode::invalid_utf8);
+    CHECK(parse_error(std::string(5000, '[') + std::string(5000, ']')) ==
+          ErrorCode::nesting_too_deep);
+    JsonParseLimits shallow;
+    shallow.max_depth = 2;
+    CHECK(parse_error("[[[1]]]", shallow) == ErrorCode::nesting_too_deep);
+    JsonParseLimits tiny;
+    tiny.max_bytes = 4;
+    CHECK(parse_error("[1, 2, 3]", tiny) == ErrorCode::malformed_json);
+}
+
+TEST_CASE("every truncation of a JSON document is refused", "[json][bad-input]") {
+    const std::string document =
+        R"({"msg_type": "bus", "payload": {"type": "speak", "data": {"n": [1, 2.5, "é"]}}})";
+    for (std::size_t length = 0; length < document.size(); ++length) {
+        INFO("length " << length);
+        CHECK_THROWS_AS(Json::parse(document.substr(0, length)), ProtocolError);
+    }
+}
+
+TEST_CASE("random JSON values survive dump and parse in every dialect", "[json][property]") {
+    hivescope::test::MessageGenerator generator(7);
+    for (int i = 0; i < 3000; ++i) {
+        const Json value = generator.value(4);
+        for (auto style : {JsonStyle::python, JsonStyle::python_ascii, JsonStyle::compact}) {
+            const std::string text = value.dump(style);
+            INFO(text);
+            REQUIRE(Json::parse(text) == value);
+        }
+    }
+}
