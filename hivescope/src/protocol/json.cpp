@@ -489,8 +489,14 @@ Json convert(simdjson::dom::element element, std::size_t depth, std::size_t max_
         if (depth >= max_depth)
             throw ProtocolError(ErrorCode::nesting_too_deep,
                                 "JSON nested deeper than " + std::to_string(max_depth));
+        // Materialise the array before iterating: iterating the temporary result trips GCC 12's
+        // dangling-pointer analysis inside simdjson at -O2.
+        simdjson::dom::array source;
+        if (element.get_array().get(source) != simdjson::SUCCESS)
+            throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON array");
         JsonArray items;
-        for (auto child : element.get_array().value_unsafe())
+        items.reserve(source.size());
+        for (auto child : source)
             items.push_back(convert(child, depth + 1, max_depth));
         return Json(std::move(items));
     }
@@ -499,7 +505,9 @@ Json convert(simdjson::dom::element element, std::size_t depth, std::size_t max_
             throw ProtocolError(ErrorCode::nesting_too_deep,
                                 "JSON nested deeper than " + std::to_string(max_depth));
         JsonObject object;
-        auto source = element.get_object().value_unsafe();
+        simdjson::dom::object source;
+        if (element.get_object().get(source) != simdjson::SUCCESS)
+            throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON object");
         object.reserve(source.size());
         for (auto field : source)
             object.set(std::string(field.key), convert(field.value, depth + 1, max_depth));
