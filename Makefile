@@ -35,12 +35,20 @@ bench: deps
 	$(CMAKE) --build --preset release --target hivescope-bench
 	./build-release/hivescope-bench
 
-# Runs every fuzz/<name>_fuzzer.cpp binary (build-fuzz/<name>_fuzzer) for FUZZ_SECONDS,
-# seeding from build-fuzz/corpus/<name>_fuzzer/ when that directory exists.
+# Runs every fuzz/<name>_fuzzer.cpp binary (build-fuzz/<name>_fuzzer) for FUZZ_SECONDS, seeding
+# from build-fuzz/corpus/<name>_fuzzer/, which is first regenerated from the vectors
+# ($HIVESCOPE_VECTORS_DIR, else ../shared/vectors), with fuzz/<name>_fuzzer.dict, else
+# fuzz/json.dict, as the libFuzzer dictionary.
 fuzz:
 	@$(DEPS) --fuzz
 	$(CMAKE) --preset fuzz
 	$(CMAKE) --build --preset fuzz
+	@vectors="$${HIVESCOPE_VECTORS_DIR:-../shared/vectors}"; \
+	if [ -d "$$vectors" ]; then \
+	    ./build-fuzz/hivescope-fuzz-corpus "$$vectors" build-fuzz/corpus; \
+	else \
+	    echo "fuzz: no vectors at $$vectors; seed corpora not regenerated"; \
+	fi
 	@set -e; found=0; \
 	for src in fuzz/*_fuzzer.cpp; do \
 	    [ -e "$$src" ] || continue; \
@@ -49,8 +57,10 @@ fuzz:
 	    corpus=build-fuzz/corpus/$$name; \
 	    artifacts=build-fuzz/artifacts/$$name; \
 	    mkdir -p "$$artifacts"; \
+	    dict=fuzz/$$name.dict; [ -f "$$dict" ] || dict=fuzz/json.dict; \
 	    if [ -d "$$corpus" ]; then set -- "$$corpus"; else set --; fi; \
-	    echo "== $$name: $(FUZZ_SECONDS)s $${1:-(no seed corpus)}"; \
+	    if [ -f "$$dict" ]; then set -- -dict="$$dict" "$$@"; fi; \
+	    echo "== $$name: $(FUZZ_SECONDS)s $$*"; \
 	    ./build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) \
 	        -artifact_prefix="$$artifacts/" "$$@"; \
 	done; \

@@ -1,0 +1,93 @@
+// libFuzzer target: the JSON (text-frame) envelope codec, protocol.md A.3.
+//
+// Every input is parsed strictly and in reference_compat mode. Rejections must be
+// ProtocolError; anything else escaping (another exception type, a crash, a sanitizer report)
+// is a finding. For every accepted frame the emitted form must be canonical: it parses back to
+// the same message and re-serialises to the same bytes.
+
+#include "fuzz_check.hpp"
+
+#include "hivescope/protocol/error.hpp"
+#include "hivescope/protocol/json_codec.hpp"
+#include "hivescope/protocol/message_summary.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace {
+
+using namespace hivescope::protocol;
+using hivescope::fuzz::check;
+using hivescope::fuzz::show;
+
+// `target_peers` is accepted on input but never emitted (A.3), so the emitted form of a parsed
+// message is compared with the message minus that field, at every nesting level.
+HiveMessage without_target_peers(HiveMessage message) {
+    message.set_target_peers({});
+    if (message.payload_kind() == HiveMessage::PayloadKind::nested)
+        message.inner() = without_target_peers(message.inner());
+    return message;
+}
+
+std::optional<HiveMessage> try_parse(std::string_view text, const EnvelopeParseOptions& options,
+                                     std::string* why = nullptr) {
+    try {
+        return parse_json_message(text, options);
+    } catch (const ProtocolError& error) {
+        if (why != nullptr)
+            *why = error.what();
+        return std::nullopt;
+    }
+}
+
+void check_canonical(std::string_view input, const HiveMessage& parsed) {
+    const HiveMessage expected = without_target_peers(parsed);
+    const std::string text = serialize_json(parsed);
+
+    std::string why;
+    const auto reparsed = try_parse(text, EnvelopeParseOptions{}, &why);
+    if (!reparsed) {
+        show("input", input);
+        show("serialized", text);
+        std::fprintf(stderr, "re-parse failed: %s\n", why.c_str());
+    }
+    check(reparsed.has_value(), "serialize_json output parses back (strict)");
+    if (!(*reparsed == expected)) {
+        show("input", input);
+        show("serialized", text);
+        show("re-serialized", serialize_json(*reparsed));
+    }
+    check(*reparsed == expected, "parse(serialize(m)) == m");
+    const std::string again = serialize_json(*reparsed);
+    if (again != text) {
+        show("serialized", text);
+        show("re-serialized", again);
+    }
+    check(again == text, "serialize(parse(serialize(m))) == serialize(m)");
+
+    // The object form and the text form are the same envelope.
+    const Json object = to_json(parsed);
+    check(object.dump(JsonStyle::python) == text, "to_json(m).dump() == serialize_json(m)");
+    check(message_from_json(object) == expected, "message_from_json(to_json(m)) == m");
+
+    (void)summarize(parsed);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view input = hivescope::fuzz::as_text(data, size);
+    for (const bool reference_compat : {false, true}) {
+        EnvelopeParseOptions options;
+        options.reference_compat = reference_compat;
+        if (const auto message = try_parse(input, options))
+            check_canonical(input, *message);
+    }
+    try {
+        (void)summarize(deserialize_legacy(input));
+    } catch (const ProtocolError&) {
+    }
+    return 0;
+}
