@@ -1,6 +1,9 @@
 #pragma once
 // Shared helpers for the libFuzzer targets: an invariant check that survives NDEBUG builds and
-// names the broken property before trapping, so a crash report explains itself.
+// names the broken property before trapping (so a crash report explains itself), and the
+// normalisation round-trip checks need.
+
+#include "hivescope/protocol/hive_message.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +32,16 @@ inline void show(const char* label, std::string_view text) {
 /// The fuzzer input as a string view (the library reads text through std::string_view).
 inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
     return {reinterpret_cast<const char*>(data), size};
+}
+
+/// `message` as its emitted form reads back: `target_peers` is accepted on input but never
+/// emitted (protocol.md A.3), so round-trip checks compare against the message without it, at
+/// every nesting level.
+inline protocol::HiveMessage without_target_peers(protocol::HiveMessage message) {
+    message.set_target_peers({});
+    if (message.payload_kind() == protocol::HiveMessage::PayloadKind::nested)
+        message.inner() = without_target_peers(message.inner());
+    return message;
 }
 
 } // namespace hivescope::fuzz

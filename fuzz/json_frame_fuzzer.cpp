@@ -21,15 +21,7 @@ namespace {
 using namespace hivescope::protocol;
 using hivescope::fuzz::check;
 using hivescope::fuzz::show;
-
-// `target_peers` is accepted on input but never emitted (A.3), so the emitted form of a parsed
-// message is compared with the message minus that field, at every nesting level.
-HiveMessage without_target_peers(HiveMessage message) {
-    message.set_target_peers({});
-    if (message.payload_kind() == HiveMessage::PayloadKind::nested)
-        message.inner() = without_target_peers(message.inner());
-    return message;
-}
+using hivescope::fuzz::without_target_peers;
 
 std::optional<HiveMessage> try_parse(std::string_view text, const EnvelopeParseOptions& options,
                                      std::string* why = nullptr) {
