@@ -1,0 +1,73 @@
+// The event loop: ordering, virtual time, cancellation and the run_* family.
+
+#include "catch.hpp"
+
+#include "hivescope/sim/simulation.hpp"
+
+#include <string>
+#include <vector>
+
+using namespace hivescope::sim;
+using namespace std::chrono_literals;
+
+TEST_CASE("events run in (time, insertion) order on a virtual clock", "[sim]") {
+    Simulation sim(1);
+    std::vector<std::string> log;
+    sim.schedule_after(2ms, [&] { log.push_back("b@" + format_time(sim.now())); });
+    sim.schedule_after(1ms, [&] { log.push_back("a@" + format_time(sim.now())); });
+    sim.schedule_after(2ms, [&] { log.push_back("c@" + format_time(sim.now())); });
+    sim.schedule_after(0ms, [&] {
+        // An action that schedules never runs the new event re-entrantly.
+        sim.schedule_after(0ms, [&] { log.push_back("nested"); });
+        log.push_back("first");
+    });
+    CHECK(sim.pending_events() == 4);
+    CHECK(sim.run_until_idle());
+    CHECK(log ==
+          std::vector<std::string>{"first", "nested", "a@1.000ms", "b@2.000ms", "c@2.000ms"});
+    CHECK(sim.now() == 2ms);
+    CHECK(sim.events_run() == 5);
+}
+
+TEST_CASE("cancelled events never run", "[sim]") {
+    Simulation sim;
+    int runs = 0;
+    const auto id = sim.schedule_after(1ms, [&] { ++runs; });
+    sim.schedule_after(2ms, [&] { ++runs; });
+    CHECK(sim.cancel(id));
+    CHECK_FALSE(sim.cancel(id));
+    CHECK(sim.pending_events() == 1);
+    sim.run_until_idle();
+    CHECK(runs == 1);
+    CHECK_FALSE(sim.cancel(12345));
+}
+
+TEST_CASE("run_for advances the clock even with nothing to do", "[sim]") {
+    Simulation sim;
+    int runs = 0;
+    sim.schedule_after(5ms, [&] { ++runs; });
+    sim.run_for(3ms);
+    CHECK(runs == 0);
+    CHECK(sim.now() == 3ms);
+    sim.run_for(3ms);
+    CHECK(runs == 1);
+    CHECK(sim.now() == 6ms);
+}
+
+TEST_CASE("run_until reports whether the predicate held within virtual time", "[sim]") {
+    Simulation sim;
+    bool flag = false;
+    sim.schedule_after(10ms, [&] { flag = true; });
+    CHECK_FALSE(sim.run_until([&] { return flag; }, 5ms));
+    CHECK(sim.now() == 5ms);
+    CHECK(sim.run_until([&] { return flag; }, 10ms));
+    CHECK(sim.now() == 10ms);
+}
+
+TEST_CASE("named random streams are independent and reproducible", "[sim]") {
+    const Simulation a(42);
+    const Simulation b(42);
+    CHECK(a.random_stream("S0").bytes(16) == b.random_stream("S0").bytes(16));
+    CHECK(a.random_stream("S0").bytes(16) != a.random_stream("S1").bytes(16));
+    CHECK(a.random_stream("S0").bytes(16) != Simulation(43).random_stream("S0").bytes(16));
+}
