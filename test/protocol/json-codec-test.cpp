@@ -107,6 +107,29 @@ TEST_CASE("transport nesting is bounded", "[json-codec][bad-input]") {
     CHECK(parse_json_message(text, generous).type() == MessageType::propagate);
 }
 
+TEST_CASE("a compat string payload cannot smuggle JSON past the depth limit",
+          "[json-codec][bad-input]") {
+    // Found by json_frame_fuzzer (fuzz/regressions/json_frame_fuzzer/): the string used to be
+    // parsed with a fresh depth budget, so the accepted message could not be parsed back.
+    EnvelopeParseOptions compat;
+    compat.reference_compat = true;
+    for (std::size_t depth : {120u, 125u, 126u, 127u, 128u}) {
+        const std::string inner =
+            R"({\"a\": )" + std::string(depth, '[') + std::string(depth, ']') + "}";
+        const std::string text = R"({"msg_type": "ping", "payload": ")" + inner + "\"}";
+        INFO("depth " << depth);
+        std::optional<HiveMessage> accepted;
+        try {
+            accepted = parse_json_message(text, compat);
+        } catch (const ProtocolError& error) {
+            CHECK(error.code() == ErrorCode::nesting_too_deep);
+        }
+        // Whatever was accepted must survive our own strict parser.
+        if (accepted)
+            CHECK_NOTHROW(parse_json_message(serialize_json(*accepted)));
+    }
+}
+
 TEST_CASE("the model refuses payloads of the wrong shape", "[json-codec][bad-input]") {
     CHECK_THROWS_AS(HiveMessage(MessageType::broadcast, Json::object()), ProtocolError);
     CHECK_THROWS_AS(HiveMessage(MessageType::binary, Json::object()), ProtocolError);

@@ -171,8 +171,12 @@ HiveMessage with_payload(MessageType type, const Json* raw, const EnvelopeParseO
                          std::size_t nesting) {
     Json payload = raw == nullptr || raw->is_null() ? Json::object() : *raw;
     if (payload.is_string() && options.reference_compat) {
-        // 0.4.3 json.loads a string payload; the result must still be an object.
-        payload = Json::parse(payload.as_string(), options.json);
+        // 0.4.3 json.loads a string payload; the result must still be an object. It will sit
+        // `nesting + 1` levels down in the envelope, so it gets only the rest of the depth
+        // budget: otherwise we would accept a message our own parser refuses once serialised.
+        JsonParseLimits limits = options.json;
+        limits.max_depth = limits.max_depth > nesting + 1 ? limits.max_depth - (nesting + 1) : 0;
+        payload = Json::parse(payload.as_string(), limits);
     }
     if (!payload.is_object())
         invalid(std::string(wire_name(type)) + " payload must be a JSON object, got " +
