@@ -1,0 +1,91 @@
+#pragma once
+// The two AEAD ciphers of a HiveMind link (protocol.md A.8) and the binary frame layout
+// `nonce ‖ ciphertext ‖ tag` (A.9.2). No AAD, no sequence number; every frame draws a fresh
+// nonce from the caller's RandomSource.
+
+#include "hivescope/protocol/bytes.hpp"
+#include "hivescope/protocol/random.hpp"
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace hivescope::protocol {
+
+/// A negotiated cipher, by wire name.
+enum class Cipher {
+    aes_gcm,           ///< `AES-GCM`: 16/24/32-byte key, 16-byte nonce (GHASH-derived J0)
+    chacha20_poly1305, ///< `CHACHA20-POLY1305`: 32-byte key, 12-byte nonce (RFC 8439)
+};
+
+/// Every cipher, in the order of the enum.
+inline constexpr std::array<Cipher, 2> all_ciphers{Cipher::aes_gcm, Cipher::chacha20_poly1305};
+
+/// The authentication tag length of both ciphers.
+inline constexpr std::size_t aead_tag_size = 16;
+
+/// The wire name, e.g. `AES-GCM`.
+[[nodiscard]] std::string_view wire_name(Cipher cipher) noexcept;
+
+/// The cipher with this exact (case-sensitive) wire name, or nullopt.
+[[nodiscard]] std::optional<Cipher> cipher_from_wire(std::string_view name) noexcept;
+
+/// Like cipher_from_wire but throws ProtocolError(unknown_cipher) naming the text.
+[[nodiscard]] Cipher parse_cipher(std::string_view name);
+
+/// Nonce length on the wire: 16 for AES-GCM (not the 96-bit fast path), 12 for ChaCha20.
+[[nodiscard]] std::size_t nonce_size(Cipher cipher) noexcept;
+
+/// Whether a key of `size` bytes is usable with the cipher.
+[[nodiscard]] bool is_valid_key_size(Cipher cipher, std::size_t size) noexcept;
+
+/// Throws ProtocolError(bad_key) naming the cipher and size when the key is unusable.
+void check_key(Cipher cipher, ByteView key);
+
+/// A cipher bound to one key, with the OpenSSL implementation fetched and keyed once so that
+/// per-frame work is only the nonce and the data. Copyable (a copy re-keys lazily); not safe
+/// to use from two threads at once. The key is wiped when the object dies.
+class Aead {
+  public:
+    /// Throws ProtocolError(bad_key) for a key of the wrong size, crypto_error if OpenSSL
+    /// lacks the cipher.
+    Aead(Cipher cipher, ByteView key);
+    Aead(const Aead& other);
+    Aead& operator=(const Aead& other);
+    Aead(Aead&& other) noexcept;
+    Aead& operator=(Aead&& other) noexcept;
+    ~Aead();
+
+    /// The cipher this object encrypts with.
+    [[nodiscard]] Cipher cipher() const noexcept { return cipher_; }
+    /// The raw key (for handing the link to another owner; never log it).
+    [[nodiscard]] ByteView key() const noexcept;
+
+    /// `nonce ‖ ciphertext ‖ tag` under a nonce drawn from `random`.
+    [[nodiscard]] Bytes seal(ByteView plaintext, RandomSource& random);
+    /// Same with a caller-chosen nonce (vectors, replays); its size must be nonce_size(cipher)
+    /// or ProtocolError(invalid_argument).
+    [[nodiscard]] Bytes seal_with_nonce(ByteView plaintext, ByteView nonce);
+    /// The plaintext of a frame; too short or failing the tag is ProtocolError(decryption_failed).
+    [[nodiscard]] Bytes open(ByteView frame);
+
+  private:
+    struct State;
+    Cipher cipher_;
+    std::unique_ptr<State> state_;
+};
+
+/// One-shot `nonce ‖ ciphertext ‖ tag` with a fresh nonce (bad key: ProtocolError(bad_key)).
+[[nodiscard]] Bytes encrypt_bin(Cipher cipher, ByteView key, ByteView plaintext,
+                                RandomSource& random);
+
+/// One-shot frame with a given nonce of exactly nonce_size(cipher) bytes.
+[[nodiscard]] Bytes encrypt_bin_with_nonce(Cipher cipher, ByteView key, ByteView plaintext,
+                                           ByteView nonce);
+
+/// One-shot decryption of `nonce ‖ ciphertext ‖ tag`; throws bad_key or decryption_failed.
+[[nodiscard]] Bytes decrypt_bin(Cipher cipher, ByteView key, ByteView frame);
+
+} // namespace hivescope::protocol

@@ -1,0 +1,141 @@
+#include "hivescope/protocol/encrypted_envelope.hpp"
+
+#include "hivescope/protocol/error.hpp"
+
+#include <simdjson.h>
+
+namespace hivescope::protocol {
+
+namespace {
+
+/// Appends `text` as a JSON string the way json.dumps writes it. Of the encodings' outputs,
+/// only two hold characters json.dumps escapes, each in one known way, so we escape them
+/// directly instead of scanning generically: basE91's '"' becomes \" (its alphabet has no
+/// backslash or control character), and Z85P's raw pad byte 0x00–0x03 becomes \u0000–\u0003
+/// (the Z85 digits after it need no escaping).
+void append_quoted(std::string& out, Encoding encoding, std::string_view text) {
+    out.push_back('"');
+    if (encoding == Encoding::json_b91) {
+        std::size_t from = 0;
+        for (std::size_t quote = text.find('"'); quote != std::string_view::npos;
+             quote = text.find('"', from)) {
+            out.append(text, from, quote - from);
+            out += "\\\"";
+            from = quote + 1;
+        }
+        out.append(text, from);
+    } else if (encoding == Encoding::json_z85p && !text.empty()) {
+        out += "\\u000";
+        out.push_back(static_cast<char>('0' + static_cast<unsigned char>(text[0])));
+        out.append(text, 1);
+    } else {
+        out += text;
+    }
+    out.push_back('"');
+}
+
+void append_field(std::string& out, std::string_view key, Encoding encoding, ByteView bytes) {
+    out.push_back('"');
+    out += key;
+    out += "\": ";
+    append_quoted(out, encoding, encode(encoding, bytes));
+}
+
+std::string envelope_from_frame(Cipher cipher, Encoding encoding, ByteView frame) {
+    const std::size_t nonce_bytes = nonce_size(cipher);
+    const ByteView nonce = frame.first(nonce_bytes);
+    const ByteView body = frame.subspan(nonce_bytes, frame.size() - nonce_bytes - aead_tag_size);
+    const ByteView tag = frame.last(aead_tag_size);
+    std::string out;
+    out.reserve(64 + frame.size() * 2);
+    out.push_back('{');
+    append_field(out, "ciphertext", encoding, body);
+    out += ", ";
+    append_field(out, "tag", encoding, tag);
+    out += ", ";
+    append_field(out, "nonce", encoding, nonce);
+    out.push_back('}');
+    return out;
+}
+
+/// A required string member, or ProtocolError(invalid_field) naming it.
+const std::string& string_field(const Json& envelope, std::string_view key) {
+    const Json* value = envelope.find(key);
+    if (value == nullptr)
+        throw ProtocolError(ErrorCode::invalid_field,
+                            "encrypted envelope has no \"" + std::string(key) + "\"");
+    if (!value->is_string())
+        throw ProtocolError(ErrorCode::invalid_field,
+                            "encrypted envelope \"" + std::string(key) + "\" is a " +
+                                std::string(to_string(value->kind())) + ", not a string");
+    return value->as_string();
+}
+
+void append(Bytes& out, const Bytes& more) {
+    out.insert(out.end(), more.begin(), more.end());
+}
+
+} // namespace
+
+std::string encrypt_as_json(Aead& aead, Encoding encoding, std::string_view plaintext,
+                            RandomSource& random) {
+    return envelope_from_frame(aead.cipher(), encoding, aead.seal(as_bytes(plaintext), random));
+}
+
+std::string encrypt_as_json_with_nonce(Aead& aead, Encoding encoding, std::string_view plaintext,
+                                       ByteView nonce) {
+    return envelope_from_frame(aead.cipher(), encoding,
+                               aead.seal_with_nonce(as_bytes(plaintext), nonce));
+}
+
+std::string decrypt_envelope(Aead& aead, Encoding encoding, const Json& envelope) {
+    if (!envelope.is_object())
+        throw ProtocolError(ErrorCode::malformed_json, "encrypted envelope is a " +
+                                                           std::string(to_string(envelope.kind())) +
+                                                           ", not an object");
+    const std::string& ciphertext = string_field(envelope, "ciphertext");
+    const std::string& nonce = string_field(envelope, "nonce");
+    // The reference reassembles nonce ‖ ciphertext ‖ tag and splits it again by the cipher's
+    // fixed sizes, so we do the same: a nonce or tag of the wrong length simply fails the
+    // AEAD. Without a `tag` key, the tag is the tail of the ciphertext (WebCrypto style),
+    // which this concatenation already yields.
+    Bytes frame = decode(encoding, nonce);
+    append(frame, decode(encoding, ciphertext));
+    if (envelope.find("tag") != nullptr)
+        append(frame, decode(encoding, string_field(envelope, "tag")));
+    Bytes plaintext = aead.open(frame);
+    // The reference decodes the plaintext as UTF-8 and fails on anything else.
+    if (!simdjson::validate_utf8(reinterpret_cast<const char*>(plaintext.data()), plaintext.size()))
+        throw ProtocolError(ErrorCode::invalid_utf8,
+                            "decrypted envelope plaintext is not valid UTF-8");
+    return std::string(plaintext.begin(), plaintext.end());
+}
+
+std::string decrypt_from_json(Aead& aead, Encoding encoding, std::string_view envelope_text) {
+    return decrypt_envelope(aead, encoding, Json::parse(envelope_text));
+}
+
+std::string encrypt_as_json(Cipher cipher, Encoding encoding, ByteView key,
+                            std::string_view plaintext, RandomSource& random) {
+    Aead aead(cipher, key);
+    return encrypt_as_json(aead, encoding, plaintext, random);
+}
+
+std::string encrypt_as_json_with_nonce(Cipher cipher, Encoding encoding, ByteView key,
+                                       std::string_view plaintext, ByteView nonce) {
+    Aead aead(cipher, key);
+    return encrypt_as_json_with_nonce(aead, encoding, plaintext, nonce);
+}
+
+std::string decrypt_from_json(Cipher cipher, Encoding encoding, ByteView key,
+                              std::string_view envelope_text) {
+    Aead aead(cipher, key);
+    return decrypt_from_json(aead, encoding, envelope_text);
+}
+
+bool is_encrypted_envelope(const Json& frame) noexcept {
+    return frame.is_object() && frame.find("ciphertext") != nullptr &&
+           frame.find("msg_type") == nullptr;
+}
+
+} // namespace hivescope::protocol
