@@ -524,6 +524,10 @@ Json Json::parse(std::string_view text, const JsonParseLimits& limits) {
         throw ProtocolError(ErrorCode::malformed_json,
                             "JSON text of " + std::to_string(text.size()) +
                                 " bytes exceeds the limit of " + std::to_string(limits.max_bytes));
+    // simdjson copies the input; an empty view may carry a null pointer, which memcpy must not
+    // see even for zero bytes.
+    if (text.empty())
+        throw ProtocolError(ErrorCode::malformed_json, "empty JSON text");
     // One parser per thread: simdjson's parser owns large scratch buffers whose allocation would
     // dominate the cost of parsing a 300-byte frame. It carries no state between calls.
     thread_local simdjson::dom::parser parser;
