@@ -1,0 +1,47 @@
+#include "hivescope/node/link_protocol.hpp"
+
+#include "hivescope/protocol/binary_codec.hpp"
+#include "hivescope/protocol/encrypted_envelope.hpp"
+#include "hivescope/protocol/error.hpp"
+#include "hivescope/protocol/json_codec.hpp"
+
+namespace hivescope::node {
+
+using namespace hivescope::protocol;
+
+sim::Frame LinkProtocol::encode(const HiveMessage& message, RandomSource& random, bool plaintext) {
+    const bool as_binary = message.type() == MessageType::binary ||
+                           (binarize_ && (message.type() == MessageType::bus ||
+                                          message.type() == MessageType::shared_bus));
+    const bool encrypt = crypto_.has_value() && !plaintext;
+    if (as_binary) {
+        const Bytes frame = encode_binary(message);
+        if (!encrypt)
+            return sim::Frame::binary(frame);
+        return sim::Frame::binary(crypto_->encrypt_binary(frame, random));
+    }
+    std::string text = serialize_json(message);
+    if (!encrypt)
+        return sim::Frame::text(std::move(text));
+    return sim::Frame::text(crypto_->encrypt_text(text, random));
+}
+
+DecodedFrame LinkProtocol::decode(const sim::Frame& frame) {
+    if (frame.is_binary()) {
+        if (crypto_) {
+            const Bytes plain = crypto_->decrypt_binary(frame.bytes());
+            return {decode_binary(plain), true, true};
+        }
+        return {decode_binary(frame.bytes()), false, true};
+    }
+    const Json value = Json::parse(frame.data);
+    if (is_encrypted_envelope(value)) {
+        if (!crypto_)
+            throw ProtocolError(ErrorCode::malformed_json,
+                                "encrypted envelope on a link that has no key");
+        return {parse_json_message(crypto_->decrypt_envelope(value)), true, false};
+    }
+    return {message_from_json(value), false, false};
+}
+
+} // namespace hivescope::node
