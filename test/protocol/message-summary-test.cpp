@@ -30,3 +30,17 @@ TEST_CASE("summaries are bounded, cutting on character boundaries", "[summary]")
     CHECK(truncate_utf8("héllo wörld", 4) == "héll…");
     CHECK(truncate_utf8("short", 10) == "short");
 }
+
+TEST_CASE("the three handshake shapes are told apart", "[summary]") {
+    CHECK(summarize(HiveMessage(MessageType::handshake,
+                                JsonObject{{"min_protocol_version", 0}, {"password", true}}))
+              .rfind("shake request", 0) == 0);
+    CHECK(summarize(
+              HiveMessage(MessageType::handshake, JsonObject{{"binarize", false},
+                                                             {"encodings", JsonArray{"JSON-HEX"}},
+                                                             {"envelope", "0011"}}))
+              .rfind("shake proposal", 0) == 0);
+    CHECK(summarize(HiveMessage(MessageType::handshake,
+                                JsonObject{{"envelope", "0011"}, {"encoding", "JSON-HEX"}}))
+              .rfind("shake response encoding=JSON-HEX", 0) == 0);
+}

@@ -53,14 +53,16 @@ std::string describe(const HiveMessage& message) {
         return out;
     }
     case MessageType::handshake:
-        if (payload.find("envelope") != nullptr)
-            return out + " response" + short_field(payload, "encoding") +
-                   short_field(payload, "cipher") + short_field(payload, "envelope", 12);
+        // Three shapes share the type (A.12.1): the master's request, the client's proposal
+        // and the master's response; only the fields tell them apart.
         if (payload.find("min_protocol_version") != nullptr)
             return out + " request" + short_field(payload, "password") +
                    short_field(payload, "binarize") + short_field(payload, "crypto_required");
-        return out + short_field(payload, "binarize") + short_field(payload, "envelope", 12) +
-               short_field(payload, "pubkey", 12);
+        if (payload.find("encodings") != nullptr || payload.find("pubkey") != nullptr)
+            return out + " proposal" + short_field(payload, "binarize") +
+                   short_field(payload, "envelope", 12) + short_field(payload, "pubkey", 12);
+        return out + " response" + short_field(payload, "encoding") +
+               short_field(payload, "cipher") + short_field(payload, "envelope", 12);
     case MessageType::hello:
         return out + short_field(payload, "node_id") + short_field(payload, "peer", 40) +
                short_field(payload, "site_id");
