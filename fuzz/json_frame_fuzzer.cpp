@@ -7,12 +7,14 @@
 
 #include "fuzz_check.hpp"
 
+#include "hivescope/protocol/binary_codec.hpp"
 #include "hivescope/protocol/error.hpp"
 #include "hivescope/protocol/json_codec.hpp"
 #include "hivescope/protocol/message_summary.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -67,6 +69,44 @@ void check_canonical(std::string_view input, const HiveMessage& parsed) {
     (void)summarize(parsed);
 }
 
+// What a binary frame keeps of a message (A.7.3): msg_type (INTERCOM travels as code 11, so
+// it comes back as 3rdparty), payload, metadata; the outer routing fields are lost.
+HiveMessage binary_view(const HiveMessage& message) {
+    HiveMessage kept = message.type() == MessageType::intercom
+                           ? HiveMessage(MessageType::third_party, message.payload())
+                           : without_target_peers(message);
+    kept.set_metadata(message.metadata());
+    kept.route().clear();
+    kept.set_node(std::nullopt);
+    kept.set_target_site_id(std::nullopt);
+    kept.set_target_pubkey(std::nullopt);
+    kept.set_source_peer(std::nullopt);
+    kept.set_target_peers({});
+    return kept;
+}
+
+// The same message through the other codec: a text frame re-sent as a binary frame.
+void check_binary_form(const HiveMessage& parsed) {
+    Bytes frame;
+    try {
+        frame = encode_binary(parsed);
+    } catch (const ProtocolError& error) {
+        check(error.code() == ErrorCode::metadata_too_large,
+              "encode_binary refuses a JSON-parsed message only for metadata size");
+        return;
+    }
+    const HiveMessage decoded = [&] {
+        try {
+            return decode_binary(frame);
+        } catch (const ProtocolError& error) {
+            std::fprintf(stderr, "decode_binary(encode_binary(m)) threw: %s\n", error.what());
+            check(false, "decode_binary reads what encode_binary wrote");
+            throw;
+        }
+    }();
+    check(decoded == binary_view(parsed), "decode_binary(encode_binary(m)) keeps what A.7.3 keeps");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -74,8 +114,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const bool reference_compat : {false, true}) {
         EnvelopeParseOptions options;
         options.reference_compat = reference_compat;
-        if (const auto message = try_parse(input, options))
+        if (const auto message = try_parse(input, options)) {
             check_canonical(input, *message);
+            check_binary_form(*message);
+        }
     }
     try {
         (void)summarize(deserialize_legacy(input));

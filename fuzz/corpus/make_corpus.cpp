@@ -6,9 +6,18 @@
 // idempotent; stale `seed-*` files are removed first, while the inputs libFuzzer itself added
 // to the same directories (hash-named, no prefix) are kept. The vectors are read with the
 // project's own Json parser, so a vector the parser cannot read fails loudly here too.
+//
+// Besides the vectors' own frames, texts and envelopes, the transcripts' plaintexts are
+// re-encrypted under their session key (which encrypted_envelope_fuzzer uses) with every cipher
+// and encoding, and the transcript client's authorization string is built, so every decrypt and
+// parse path has seeds that succeed.
 
 #include "hivescope/protocol/bytes.hpp"
+#include "hivescope/protocol/cipher.hpp"
+#include "hivescope/protocol/encoding.hpp"
+#include "hivescope/protocol/encrypted_envelope.hpp"
 #include "hivescope/protocol/error.hpp"
+#include "hivescope/protocol/handshake_messages.hpp"
 #include "hivescope/protocol/json.hpp"
 
 #include <cstdint>
@@ -23,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -158,16 +168,65 @@ void from_encodings(Corpus& corpus, const Json& file) {
     }
 }
 
+// The transcripts' plaintexts re-encrypted under their session key with every cipher and
+// encoding (the fuzzer decrypts with that key), so each decrypt path starts from a success.
+struct SessionPlaintexts {
+    std::set<std::string> keys_hex;
+    std::vector<std::string> texts;
+    std::vector<Bytes> frames;
+};
+
+void add_encrypted_seeds(Corpus& corpus, const SessionPlaintexts& session) {
+    using namespace hivescope::protocol;
+    for (const std::string& key_hex : session.keys_hex) {
+        const Bytes key = hex_decode(key_hex);
+        for (const Cipher cipher : all_ciphers) {
+            if (!is_valid_key_size(cipher, key.size()))
+                continue;
+            // Any fixed nonce will do: seeds only need to decrypt, and reruns to be identical.
+            Bytes nonce(nonce_size(cipher));
+            for (std::size_t i = 0; i < nonce.size(); ++i)
+                nonce[i] = static_cast<std::uint8_t>(0x11 * (i + 1));
+            for (const Bytes& frame : session.frames)
+                corpus.add_bytes(encrypted_envelope,
+                                 encrypt_bin_with_nonce(cipher, key, frame, nonce));
+            for (const std::string& text : session.texts)
+                for (const Encoding encoding : all_encodings)
+                    corpus.add(encrypted_envelope,
+                               encrypt_as_json_with_nonce(cipher, encoding, key, text, nonce));
+        }
+    }
+}
+
 void from_handshake(Corpus& corpus, const Json& file) {
+    SessionPlaintexts session;
     for (const Json& c : cases_of(file).as_array()) {
         // Password-handshake envelopes (hex strings) also feed verify_envelope.
         corpus.add_string(handshake_payload, c.find("client_envelope"));
         corpus.add_string(handshake_payload, c.find("server_envelope"));
 
+        // The authorization a transcript client would send, and the record's pre-shared key.
+        const Json* client = c.find("client");
+        const Json* server = c.find("server");
+        const Json* record = server != nullptr ? server->find("client_record") : nullptr;
+        if (client != nullptr && record != nullptr) {
+            const std::string useragent = client->get_string("useragent");
+            const std::string api_key = record->get_string("api_key");
+            if (!useragent.empty() && !api_key.empty()) {
+                const std::string auth =
+                    hivescope::protocol::make_authorization(useragent, api_key);
+                corpus.add(handshake_payload, auth);
+                corpus.add(handshake_payload, "Authorization: Basic " + auth);
+            }
+            corpus.add_string(handshake_payload, record->find("crypto_key"));
+        }
+
         const Json* frames = c.find("frames");
         if (frames == nullptr || !frames->is_array())
             continue;
         for (const Json& frame : frames->as_array()) {
+            if (const Json* key = frame.find("server_key_hex"); key && key->is_string())
+                session.keys_hex.insert(key->as_string());
             const Json* wire = frame.find("frame");
             if (wire == nullptr || !wire->is_string())
                 continue; // a note, not a frame
@@ -183,16 +242,22 @@ void from_handshake(Corpus& corpus, const Json& file) {
                 const Json message = Json::parse(wire->as_string());
                 add_envelope_object(corpus, &message);
             }
-            corpus.add_string(json_frame, frame.find("plaintext"));
-            corpus.add_hex(binary_frame, frame.find("plaintext_bitstring_hex"));
-            add_envelope_object(corpus, frame.find("plaintext_decoded"));
             if (const Json* plaintext = frame.find("plaintext");
                 plaintext && plaintext->is_string()) {
+                corpus.add(json_frame, plaintext->as_string());
+                session.texts.push_back(plaintext->as_string());
                 const Json message = Json::parse(plaintext->as_string());
                 add_envelope_object(corpus, &message);
             }
+            if (const Json* bits = frame.find("plaintext_bitstring_hex");
+                bits && bits->is_string()) {
+                corpus.add_hex(binary_frame, bits);
+                session.frames.push_back(hivescope::protocol::hex_decode(bits->as_string()));
+            }
+            add_envelope_object(corpus, frame.find("plaintext_decoded"));
         }
     }
+    add_encrypted_seeds(corpus, session);
 }
 
 } // namespace
