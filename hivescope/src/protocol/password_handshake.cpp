@@ -83,18 +83,26 @@ Bytes derive_salt(ByteView iv_client, ByteView iv_server) {
 }
 
 Bytes derive_key(std::string_view password, ByteView salt) {
+    return derive_key(password, salt, password_kdf_iterations);
+}
+
+Bytes derive_key(std::string_view password, ByteView salt, unsigned iterations) {
+    if (iterations == 0 || iterations > static_cast<unsigned>(INT_MAX))
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "PBKDF2 iteration count must be 1.." + std::to_string(INT_MAX));
     if (password.size() > static_cast<std::size_t>(INT_MAX) ||
         salt.size() > static_cast<std::size_t>(INT_MAX))
         throw ProtocolError(ErrorCode::invalid_argument, "password or salt too long for PBKDF2");
     Bytes key(password_key_size);
     if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
-                          static_cast<int>(salt.size()), static_cast<int>(password_kdf_iterations),
+                          static_cast<int>(salt.size()), static_cast<int>(iterations),
                           EVP_sha256(), static_cast<int>(key.size()), key.data()) != 1)
         throw ProtocolError(ErrorCode::crypto_error, "PBKDF2-HMAC-SHA256 failed");
     return key;
 }
 
-PasswordHandshake::PasswordHandshake(std::string password) : password_(std::move(password)) {}
+PasswordHandshake::PasswordHandshake(std::string password, unsigned iterations)
+    : password_(std::move(password)), iterations_(iterations) {}
 
 std::string PasswordHandshake::start(RandomSource& random) {
     iv_ = random.bytes(password_iv_size);
@@ -130,7 +138,7 @@ void PasswordHandshake::derive_from(std::string_view peer_envelope) {
     if (!peer_iv)
         refuse("password envelope does not start with 16 hex digits");
     salt_ = derive_salt(iv_, *peer_iv);
-    key_ = derive_key(password_, salt_);
+    key_ = derive_key(password_, salt_, iterations_);
 }
 
 const Bytes& PasswordHandshake::secret() const {

@@ -54,12 +54,17 @@ inline constexpr std::size_t password_key_size = 32;
 /// PBKDF2-HMAC-SHA256(utf8(password), salt, 100000 iterations, 32 bytes). Takes tens of
 /// milliseconds by design. Throws ProtocolError(crypto_error) if OpenSSL fails.
 [[nodiscard]] Bytes derive_key(std::string_view password, ByteView salt);
+/// As derive_key with an explicit iteration count (at least 1), for simulated hives only:
+/// lowering it is a deliberate, visible choice that real links never make.
+[[nodiscard]] Bytes derive_key(std::string_view password, ByteView salt, unsigned iterations);
 
 /// One side (master or satellite: the steps are symmetric) of a password handshake.
 /// Usage: `start()` → send the envelope; `receive_and_verify(peer)` → `secret()` is the link key.
 class PasswordHandshake {
   public:
-    explicit PasswordHandshake(std::string password);
+    /// `iterations` is the PBKDF2 count; anything but the default is for simulated hives only.
+    explicit PasswordHandshake(std::string password,
+                               unsigned iterations = password_kdf_iterations);
 
     /// Draws this side's 8-byte IV from `random` and returns the envelope to send. Calling it
     /// again restarts the handshake with a fresh IV (a re-key, A.12.7).
@@ -86,6 +91,7 @@ class PasswordHandshake {
     void derive_from(std::string_view peer_envelope);
 
     std::string password_;
+    unsigned iterations_ = password_kdf_iterations;
     Bytes iv_;
     Bytes salt_;
     Bytes key_;
