@@ -1,7 +1,12 @@
 #include "protocol_bench.hpp"
 
+#include "hivescope/protocol/binary_codec.hpp"
 #include "hivescope/protocol/bus_message.hpp"
+#include "hivescope/protocol/cipher.hpp"
+#include "hivescope/protocol/encrypted_envelope.hpp"
 #include "hivescope/protocol/json_codec.hpp"
+#include "hivescope/protocol/link_crypto.hpp"
+#include "hivescope/protocol/password_handshake.hpp"
 
 #include <cstdio>
 
@@ -34,6 +39,40 @@ void run_protocol_benchmarks(Runner& runner) {
     runner.run("json: parse BUS", text.size(), [&] { keep(parse_json_message(text)); });
     runner.run("json: parse + serialize BUS", text.size(),
                [&] { keep(serialize_json(parse_json_message(text))); });
+
+    for (const auto compression : {Compression::never, Compression::always}) {
+        BinaryEncodeOptions options;
+        options.compression = compression;
+        const std::string label = compression == Compression::never ? "plain" : "zlib";
+        const Bytes frame = encode_binary(message, options);
+        runner.run("binary: encode BUS (" + label + ")", frame.size(),
+                   [&] { keep(encode_binary(message, options)); });
+        runner.run("binary: decode BUS (" + label + ")", frame.size(),
+                   [&] { keep(decode_binary(frame)); });
+    }
+
+    SeededRandom random(1);
+    const Bytes key = random.bytes(32);
+    for (const Cipher cipher : {Cipher::aes_gcm, Cipher::chacha20_poly1305}) {
+        for (const Encoding encoding : {Encoding::json_hex, Encoding::json_b64}) {
+            const std::string label =
+                std::string(wire_name(cipher)) + " " + std::string(wire_name(encoding));
+            LinkCrypto link(cipher, encoding, key);
+            const std::string envelope = link.encrypt_text(text, random);
+            runner.run("crypto: encrypt+encode BUS, " + label, envelope.size(),
+                       [&] { keep(link.encrypt_text(text, random)); });
+            runner.run("crypto: decode+decrypt BUS, " + label, envelope.size(),
+                       [&] { keep(link.decrypt_text(envelope)); });
+            runner.run("crypto: serialize+encrypt+decrypt+parse, " + label, envelope.size(), [&] {
+                keep(parse_json_message(
+                    link.decrypt_text(link.encrypt_text(serialize_json(message), random))));
+            });
+        }
+    }
+
+    const Bytes salt = random.bytes(8);
+    runner.run("handshake: PBKDF2-HMAC-SHA256, 100000 iterations", 0,
+               [&] { keep(derive_key("correct horse battery staple", salt)); });
 }
 
 } // namespace hivescope::bench
