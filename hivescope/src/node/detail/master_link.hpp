@@ -1,0 +1,48 @@
+#pragma once
+// One client connection as the master half sees it: credentials, the cached record, the session
+// from its HELLO, and the link's framing and crypto state.
+
+#include "hivescope/node/client_database.hpp"
+#include "hivescope/node/link_protocol.hpp"
+#include "hivescope/protocol/json.hpp"
+#include "hivescope/sim/network.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace hivescope::node::detail {
+
+/// The state of one accepted client connection.
+struct MasterLink {
+    std::shared_ptr<sim::Connection> connection;
+    std::uint64_t link_id = 0;
+    std::string useragent;
+    std::string access_key;
+    std::string record_name; ///< the record name at admission (part of the peer id)
+    ClientRecord record;     ///< the last record read; refreshed when the database changes
+    std::uint64_t record_revision = 0;
+    bool has_psk = false; ///< the record's crypto_key keyed the link at accept (A.12.6)
+
+    std::string session_id = "default";
+    protocol::Json session = protocol::Json(protocol::JsonObject{{"session_id", "default"}});
+    std::string site_id;
+    std::optional<std::string> pubkey;
+
+    bool registered = false;
+    bool handshake_complete = false;
+    bool closing = false;      ///< the master decided to close; ignore what still arrives
+    int protocol_version = -1; ///< classified on the first message (B.3)
+
+    LinkProtocol link;
+    std::string peer_id;
+
+    /// `<useragent>::<client_id>::<record name>::<session_id>` (Part C).
+    void refresh_peer_id() {
+        peer_id = useragent + "::" + std::to_string(record.client_id) + "::" + record_name +
+                  "::" + session_id;
+    }
+};
+
+} // namespace hivescope::node::detail

@@ -1,0 +1,494 @@
+// The master half's routing rules: the BUS pipeline (B.5), routing permissions (B.4),
+// BROADCAST / PROPAGATE / ESCALATE (B.7), PING and the hive map (B.8), BINARY and the
+// passthrough hooks (B.11), and the agent's replies (B.6).
+
+#include "hivescope/node/master_role.hpp"
+
+#include "detail/master_link.hpp"
+#include "hivescope/protocol/error.hpp"
+#include "hivescope/protocol/json_codec.hpp"
+
+#include <algorithm>
+
+namespace hivescope::node {
+
+using protocol::BusMessage;
+using protocol::HiveMessage;
+using protocol::Json;
+using protocol::JsonArray;
+using protocol::JsonObject;
+using protocol::MessageType;
+using protocol::ProtocolError;
+using record::Kind;
+using record::Outcome;
+using record::Record;
+
+namespace {
+
+std::string trim(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos)
+        return {};
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return text.substr(first, last - first + 1);
+}
+
+std::vector<std::string> trimmed(const std::vector<std::string>& items) {
+    std::vector<std::string> out;
+    out.reserve(items.size());
+    for (const auto& item : items)
+        out.push_back(trim(item));
+    return out;
+}
+
+// Appends `items` to the array `context.session[key]`, creating it, skipping what is present.
+void merge_blacklist(Json& session, const char* key, const std::vector<std::string>& items) {
+    Json* current = session.as_object().find(key);
+    if (current == nullptr || !current->is_array())
+        current = &session.as_object().set(key, Json::array());
+    auto& array = current->as_array();
+    for (const auto& item : items) {
+        const bool present = std::any_of(array.begin(), array.end(), [&](const Json& value) {
+            return value.is_string() && value.as_string() == item;
+        });
+        if (!present)
+            array.emplace_back(item);
+    }
+}
+
+// A.6: the metadata keys each handler reads, with their defaults.
+struct BinaryHandler {
+    const char* name;
+    std::vector<std::pair<const char*, Json>> defaults;
+};
+
+std::optional<BinaryHandler> binary_handler(std::uint8_t code) {
+    switch (code) {
+    case 1:
+        return BinaryHandler{"microphone_input", {{"sample_rate", 16000}, {"sample_width", 2}}};
+    case 2:
+        return BinaryHandler{"numpy_image", {{"camera_id", Json()}}};
+    case 3:
+        return BinaryHandler{"receive_file", {{"file_name", Json()}}};
+    case 4:
+        return BinaryHandler{"stt_transcribe",
+                             {{"lang", Json()}, {"sample_rate", 16000}, {"sample_width", 2}}};
+    case 5:
+        return BinaryHandler{"stt_handle",
+                             {{"lang", Json()}, {"sample_rate", 16000}, {"sample_width", 2}}};
+    case 6:
+        return BinaryHandler{"receive_tts",
+                             {{"lang", Json()}, {"utterance", Json()}, {"file_name", Json()}}};
+    default:
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
+// ---- B.5 ----------------------------------------------------------------------------------------
+
+MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& record, BusMessage& bus,
+                                            const HiveMessage& carrier,
+                                            const std::string* query_id) {
+    // 1. Default session.
+    const std::string session_id = bus.session_id();
+    if (session_id == "default" && !record.is_admin) {
+        deny(link, carrier, bus.type(), "session_id_default_forbidden",
+             "session_id 'default' is reserved for admins");
+        close_link(link, sim::close_code::policy_violation, "session_id_default_forbidden",
+                   &carrier);
+        return BusResult::closed;
+    }
+    // 2. Adoption.
+    if (session_id != "default" && session_id == link.session_id && bus.session() != nullptr)
+        link.session = *bus.session();
+    // 3. ACL: an explicit whitelist; empty denies all, admin does not bypass it (B.4).
+    if (std::find(record.allowed_types.begin(), record.allowed_types.end(), bus.type()) ==
+        record.allowed_types.end()) {
+        deny(link, carrier, bus.type(), "acl_disallowed_type",
+             "type '" + bus.type() + "' is not in allowed_types");
+        return BusResult::denied;
+    }
+    // 4. Rewrite.
+    Json session = link.session.is_object() ? link.session : Json::object();
+    merge_blacklist(session, "blacklisted_skills", record.skill_blacklist);
+    merge_blacklist(session, "blacklisted_intents", record.intent_blacklist);
+    Json& context = bus.context();
+    if (!context.is_object())
+        context = Json::object();
+    auto& fields = context.as_object();
+    fields.set("session", std::move(session));
+    fields.set("source", link.peer_id);
+    fields.set("peer", link.peer_id);
+    if (bus.type() == "speak") {
+        fields.set("destination", Json(JsonArray{Json("audio")}));
+    } else {
+        const Json* destination = fields.find("destination");
+        if (destination == nullptr || destination->is_null())
+            fields.set("destination", "skills");
+    }
+    // Only a satellite sets this, on INTERCOM delivery (A.4); a client cannot claim it.
+    fields.erase("hivemind_verified_source_peer");
+    if (query_id != nullptr)
+        fields.set("query_id", *query_id);
+    return BusResult::admitted;
+}
+
+void MasterRole::inject(Link& link, const BusMessage& bus) {
+    Record entry;
+    entry.kind = Kind::inject;
+    entry.peer = link.peer_id;
+    entry.message = HiveMessage::bus(bus);
+    core_.record(std::move(entry));
+    core_.bus().inject(bus, link.peer_id);
+}
+
+void MasterRole::handle_bus(Link& link, const HiveMessage& message, const ClientRecord& record) {
+    BusMessage bus;
+    try {
+        bus = message.bus_message();
+    } catch (const ProtocolError& error) {
+        // The codec accepts any object payload; one without an OVOS shape cannot be injected.
+        verdict(link, message, Outcome::dropped, "malformed bus payload", error.detail());
+        return;
+    }
+    if (admit_bus(link, record, bus, message, nullptr) != BusResult::admitted)
+        return;
+    verdict(link, message, Outcome::allowed);
+    inject(link, bus);
+}
+
+// ---- B.4 routing permissions --------------------------------------------------------------------
+
+bool MasterRole::permitted(MessageType type, const ClientRecord& record) const {
+    switch (type) {
+    case MessageType::broadcast:
+        return record.is_admin && record.can_broadcast;
+    case MessageType::propagate:
+    case MessageType::cascade:
+        return record.can_propagate;
+    case MessageType::escalate:
+    case MessageType::query:
+        return record.can_escalate;
+    default:
+        return true;
+    }
+}
+
+void MasterRole::illegal(Link& link, const HiveMessage& message) {
+    if (options_.hooks.on_illegal)
+        options_.hooks.on_illegal(message, link.peer_id);
+    const std::string reason = "illegal " + std::string(protocol::wire_name(message.type()));
+    if (options_.illegal_action == IllegalAction::disconnect)
+        close_link(link, sim::close_code::policy_violation, reason, &message);
+    else
+        verdict(link, message, Outcome::dropped, reason);
+}
+
+bool MasterRole::looped(const HiveMessage& message) const {
+    const auto mine = [this](const std::vector<protocol::RouteHop>& route) {
+        return std::any_of(route.begin(), route.end(), [this](const protocol::RouteHop& hop) {
+            return hop.source == core_.node_id();
+        });
+    };
+    if (mine(message.route()))
+        return true;
+    return message.payload_kind() == HiveMessage::PayloadKind::nested &&
+           mine(message.inner().route());
+}
+
+HiveMessage MasterRole::forwarding_form(const HiveMessage& received) const {
+    // B.7.3: a new outer of the same type around the unchanged inner message, with the outer
+    // metadata, target_site_id and target_pubkey copied and the route kept.
+    HiveMessage out = HiveMessage::wrap(received.type(), received.inner());
+    out.set_metadata(received.metadata());
+    out.set_target_site_id(received.target_site_id());
+    out.set_target_pubkey(received.target_pubkey());
+    out.route() = received.route();
+    return out;
+}
+
+// ---- B.7 ----------------------------------------------------------------------------------------
+
+void MasterRole::handle_transport(Link& link, const HiveMessage& message,
+                                  const ClientRecord& record, bool from_intercom) {
+    // 1. Permission.
+    if (!permitted(message.type(), record)) {
+        illegal(link, message);
+        return;
+    }
+    // 2. The payload is a nested message (bare payloads were denied before dispatch).
+    // 3. Loop check.
+    if (looped(message)) {
+        verdict(link, message, Outcome::dropped, "loop");
+        return;
+    }
+    verdict(link, message, Outcome::allowed);
+    const HiveMessage& inner = message.inner();
+    // 4. INTERCOM addressed here is consumed.
+    if (inner.type() == MessageType::intercom && handle_inner_intercom(link, message, record))
+        return;
+    // 5. A BUS for this site.
+    const auto& site = message.target_site_id();
+    if (inner.type() == MessageType::bus && site && !site->empty() && *site == core_.site_id()) {
+        BusMessage bus;
+        bool shaped = true;
+        try {
+            bus = inner.bus_message();
+        } catch (const ProtocolError&) {
+            shaped = false;
+        }
+        if (shaped) {
+            const BusResult result = admit_bus(link, record, bus, message, nullptr);
+            if (result == BusResult::closed)
+                return;
+            if (result == BusResult::admitted)
+                inject(link, bus);
+        }
+    }
+    // 6. PING.
+    if (message.type() == MessageType::propagate && inner.type() == MessageType::ping)
+        handle_ping(message);
+    if (from_intercom)
+        return; // an INTERCOM's contents are never forwarded again (B.10)
+    // 7. Forward.
+    const HiveMessage form = forwarding_form(message);
+    switch (message.type()) {
+    case MessageType::broadcast:
+        forward_downstream(form, link.link_id);
+        break;
+    case MessageType::propagate:
+        forward_downstream(form, link.link_id);
+        send_upstream(form);
+        break;
+    default: // escalate: upstream only; a top master stops it here
+        send_upstream(form);
+        break;
+    }
+}
+
+// ---- B.8 ----------------------------------------------------------------------------------------
+
+void MasterRole::handle_ping(const HiveMessage& propagate) {
+    const HiveMessage& ping = propagate.inner();
+    const Json& payload = ping.payload();
+    const std::string flood_id = payload.get_string("flood_id");
+    const std::string peer = payload.get_string("peer");
+    if (!peer.empty()) {
+        HiveMapEntry entry;
+        entry.flood_id = flood_id;
+        entry.peer = peer;
+        entry.site_id = payload.get_string("site_id");
+        const Json* timestamp = payload.find("timestamp");
+        entry.timestamp =
+            timestamp != nullptr && timestamp->is_number() ? timestamp->as_double() : 0;
+        entry.received_at = core_.now();
+        entry.latency_ms = (sim::to_seconds(entry.received_at) - entry.timestamp) * 1000.0;
+        for (const auto& [key, value] : payload.as_object())
+            if (key != "flood_id" && key != "peer" && key != "site_id" && key != "timestamp")
+                entry.extra.as_object().set(key, value);
+        const std::string site_id = entry.site_id;
+        if (core_.hive_map().observe(std::move(entry)))
+            agent_event(
+                "hive.ping.received",
+                Json(JsonObject{{"flood_id", flood_id}, {"peer", peer}, {"site_id", site_id}}),
+                peer);
+        // Edges along peer → hop sources → this node (the inner route; the outer one is the same
+        // unless binary framing dropped it).
+        const auto& route = ping.route().empty() ? propagate.route() : ping.route();
+        std::vector<std::string> path{peer};
+        for (const auto& hop : route)
+            path.push_back(hop.source);
+        path.push_back(core_.node_id());
+        core_.hive_map().add_path(path);
+    }
+    // Answer once per flood (an empty id counts as already seen).
+    if (!core_.flood_cache().insert(flood_id))
+        return;
+    const HiveMessage answer = HiveMessage::wrap(
+        MessageType::propagate,
+        HiveMessage(MessageType::ping,
+                    Json(JsonObject{{"flood_id", flood_id},
+                                    {"peer", core_.node_id()},
+                                    {"site_id", core_.site_id()},
+                                    {"timestamp", sim::to_seconds(core_.now())}})));
+    forward_downstream(answer, std::nullopt); // including the sender
+    send_upstream(answer);
+}
+
+std::string MasterRole::start_ping_flood() {
+    const std::string flood_id = core_.new_id();
+    core_.flood_cache().insert(flood_id);
+    const double now = sim::to_seconds(core_.now());
+    HiveMapEntry self;
+    self.flood_id = flood_id;
+    self.peer = core_.node_id();
+    self.site_id = core_.site_id();
+    self.timestamp = now;
+    self.received_at = core_.now();
+    if (core_.hive_map().observe(std::move(self)))
+        agent_event("hive.ping.received",
+                    Json(JsonObject{{"flood_id", flood_id},
+                                    {"peer", core_.node_id()},
+                                    {"site_id", core_.site_id()}}),
+                    core_.node_id());
+    Record entry;
+    entry.kind = Kind::dispatch;
+    entry.peer = core_.node_id();
+    entry.detail = "ping flood " + flood_id;
+    core_.record(std::move(entry));
+    const HiveMessage ping = HiveMessage::wrap(
+        MessageType::propagate,
+        HiveMessage(MessageType::ping, Json(JsonObject{{"flood_id", flood_id},
+                                                       {"peer", core_.node_id()},
+                                                       {"site_id", core_.site_id()},
+                                                       {"timestamp", now}})));
+    forward_downstream(ping, std::nullopt);
+    send_upstream(ping);
+    return flood_id;
+}
+
+// ---- B.11 ---------------------------------------------------------------------------------------
+
+void MasterRole::handle_binary(Link& link, const HiveMessage& message, const ClientRecord& record) {
+    // A client that may inject nothing may not push audio or files either (B.4).
+    if (record.allowed_types.empty()) {
+        deny(link, message, "bin", "acl_disallowed_type", "type 'bin' is not in allowed_types");
+        return;
+    }
+    const std::uint8_t code = message.bin_type_code();
+    const auto handler = binary_handler(code);
+    if (!handler) {
+        verdict(link, message, Outcome::dropped, "no handler",
+                "bin_type " + std::to_string(code) + " (" +
+                    std::string(protocol::to_string(message.bin_type())) + ")");
+        return;
+    }
+    verdict(link, message, Outcome::allowed);
+    Json metadata = message.metadata();
+    for (const auto& [key, fallback] : handler->defaults)
+        if (!metadata.as_object().contains(key))
+            metadata.as_object().set(key, fallback);
+    BinaryCall call{handler->name, message.bytes(), std::move(metadata),
+                    code,          link.peer_id,    core_.now()};
+    Record entry;
+    entry.kind = Kind::dispatch;
+    entry.peer = link.peer_id;
+    entry.message = message;
+    entry.detail = handler->name;
+    core_.record(std::move(entry));
+    core_.bus().record_binary(call);
+    if (options_.hooks.on_binary)
+        options_.hooks.on_binary(call);
+}
+
+void MasterRole::handle_hook(Link& link, const HiveMessage& message, const std::string& hook) {
+    verdict(link, message, Outcome::allowed);
+    Record entry;
+    entry.kind = Kind::dispatch;
+    entry.peer = link.peer_id;
+    entry.message = message;
+    entry.detail = hook;
+    core_.record(std::move(entry));
+    core_.bus().record_hook({hook, message.payload(), link.peer_id, core_.now()});
+    const auto& callback = hook == "shared_bus"   ? options_.hooks.on_shared_bus
+                           : hook == "rendezvous" ? options_.hooks.on_rendezvous
+                                                  : options_.hooks.on_third_party;
+    if (callback)
+        callback(message, link.peer_id);
+}
+
+// ---- B.6 ----------------------------------------------------------------------------------------
+
+void MasterRole::route_agent_message(const BusMessage& message) {
+    if (message.type() == "hive.send.downstream") {
+        handle_send_downstream(message);
+        return;
+    }
+    if (consume_query_answer(message))
+        return;
+    const auto sources = trimmed(message.source_list());
+    for (const auto& source : sources)
+        if (find_registered(source) != nullptr) {
+            // A request in flight is never echoed to a peer, even one addressing itself.
+            Record entry;
+            entry.kind = Kind::verdict;
+            entry.peer = "agent";
+            entry.message = HiveMessage::bus(message);
+            entry.outcome = Outcome::dropped;
+            entry.reason = "request in flight";
+            entry.detail = "source " + source;
+            core_.record(std::move(entry));
+            return;
+        }
+    std::vector<std::string> delivered;
+    for (const auto& destination : trimmed(message.destination_list())) {
+        if (std::find(delivered.begin(), delivered.end(), destination) != delivered.end())
+            continue;
+        Link* link = find_registered(destination);
+        if (link == nullptr)
+            continue; // a service name (skills, audio) or a peer that is gone
+        delivered.push_back(destination);
+        BusMessage copy = message;
+        if (!copy.context().is_object())
+            copy.context() = Json::object();
+        copy.context().as_object().set("source", "hive");
+        send_on(*link, HiveMessage::bus(copy));
+    }
+}
+
+void MasterRole::handle_send_downstream(const BusMessage& message) {
+    const Json& data = message.data();
+    const auto drop = [&](const std::string& reason) {
+        Record entry;
+        entry.kind = Kind::verdict;
+        entry.peer = "agent";
+        entry.message = HiveMessage::bus(message);
+        entry.outcome = Outcome::dropped;
+        entry.reason = reason;
+        core_.record(std::move(entry));
+    };
+    const Json* msg_type = data.find("msg_type");
+    if (msg_type == nullptr || !msg_type->is_string()) {
+        drop("hive.send.downstream needs a msg_type");
+        return;
+    }
+    HiveMessage outgoing(MessageType::ping);
+    try {
+        JsonObject envelope{{"msg_type", *msg_type}};
+        if (const Json* payload = data.find("payload"))
+            envelope.set("payload", *payload);
+        outgoing = protocol::message_from_json(Json(std::move(envelope)));
+    } catch (const ProtocolError& error) {
+        drop("hive.send.downstream: " + error.detail());
+        return;
+    }
+    switch (outgoing.type()) {
+    case MessageType::broadcast:
+    case MessageType::propagate:
+        forward_downstream(outgoing, std::nullopt);
+        return;
+    case MessageType::escalate:
+        drop("escalate is never sent downstream");
+        return;
+    default:
+        break;
+    }
+    const std::string peer = trim(data.get_string("peer"));
+    Link* link = find_registered(peer);
+    if (link == nullptr) {
+        agent_event("hive.client.send.error",
+                    Json(JsonObject{{"error", "That client is not connected"}, {"peer", peer}}),
+                    peer);
+        return;
+    }
+    if (protocol::is_transport_type(outgoing.type())) {
+        const protocol::RouteHop hop{core_.node_id(), {link->peer_id}};
+        outgoing.add_hop(hop);
+        outgoing.inner().add_hop(hop);
+    }
+    send_on(*link, std::move(outgoing));
+}
+
+} // namespace hivescope::node
