@@ -52,9 +52,9 @@ class JsonObject {
     /// Removes `key` if present; returns whether it was.
     bool erase(std::string_view key);
 
-    [[nodiscard]] std::size_t size() const noexcept { return members_.size(); }
-    [[nodiscard]] bool empty() const noexcept { return members_.empty(); }
-    void reserve(std::size_t n) { members_.reserve(n); }
+    [[nodiscard]] std::size_t size() const noexcept;
+    [[nodiscard]] bool empty() const noexcept;
+    void reserve(std::size_t n);
     [[nodiscard]] iterator begin() noexcept { return members_.begin(); }
     [[nodiscard]] iterator end() noexcept { return members_.end(); }
     [[nodiscard]] const_iterator begin() const noexcept { return members_.begin(); }
@@ -155,6 +155,12 @@ class Json {
                  JsonObject>
         value_;
 };
+
+// Defined here rather than in JsonObject because they need Json complete (clang with
+// libstdc++ instantiates std::pair<std::string, Json> for them eagerly).
+inline std::size_t JsonObject::size() const noexcept { return members_.size(); }
+inline bool JsonObject::empty() const noexcept { return members_.empty(); }
+inline void JsonObject::reserve(std::size_t n) { members_.reserve(n); }
 
 /// The name of a kind ("object", "string", ...), for error messages.
 [[nodiscard]] std::string_view to_string(Json::Kind kind) noexcept;
