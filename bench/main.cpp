@@ -2,6 +2,7 @@
 
 #include "bench_harness.hpp"
 #include "protocol_bench.hpp"
+#include "sim_bench.hpp"
 
 #include <cstdio>
 
@@ -9,5 +10,6 @@ int main() {
     std::printf("hivescope protocol benchmarks (median of 9 batches, release build)\n\n");
     hivescope::bench::Runner runner;
     hivescope::bench::run_protocol_benchmarks(runner);
+    hivescope::bench::run_simulation_benchmarks(runner);
     return 0;
 }

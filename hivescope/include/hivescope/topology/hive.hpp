@@ -1,0 +1,87 @@
+#pragma once
+// A running hive: the simulation, the network and every node, owned together. Move-only; its
+// destructor stops every node in reverse dependency order, so nothing outlives a test section.
+
+#include "hivescope/node/master_node.hpp"
+#include "hivescope/node/relay_node.hpp"
+#include "hivescope/node/satellite_node.hpp"
+#include "hivescope/record/recorder.hpp"
+#include "hivescope/sim/network.hpp"
+#include "hivescope/sim/simulation.hpp"
+#include "hivescope/topology/topology_error.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hivescope::topology {
+
+class TopologyBuilder;
+
+/// The running topology.
+class [[nodiscard]] Hive {
+  public:
+    Hive(Hive&&) noexcept;
+    Hive& operator=(Hive&&) noexcept;
+    Hive(const Hive&) = delete;
+    Hive& operator=(const Hive&) = delete;
+    ~Hive();
+
+    /// Nodes by name; TopologyError lists the names of that kind when `name` is unknown.
+    [[nodiscard]] node::MasterNode& master(const std::string& name);
+    [[nodiscard]] node::SatelliteNode& satellite(const std::string& name);
+    [[nodiscard]] node::RelayNode& relay(const std::string& name);
+    /// The recorder of any node.
+    [[nodiscard]] record::Recorder& recorder(const std::string& name);
+
+    /// Names by kind, in the order they were added.
+    [[nodiscard]] const std::vector<std::string>& master_names() const noexcept {
+        return master_names_;
+    }
+    [[nodiscard]] const std::vector<std::string>& satellite_names() const noexcept {
+        return satellite_names_;
+    }
+    [[nodiscard]] const std::vector<std::string>& relay_names() const noexcept {
+        return relay_names_;
+    }
+
+    [[nodiscard]] sim::Simulation& simulation() noexcept { return *simulation_; }
+    [[nodiscard]] sim::Network& network() noexcept { return *network_; }
+
+    /// Runs until nothing is left to do; false if the event budget ran out first.
+    bool run_until_idle();
+    /// Runs `duration` of virtual time.
+    void run_for(sim::Duration duration);
+    /// Runs until `predicate` holds or `timeout` of virtual time passed; returns whether it held.
+    bool run_until(const std::function<bool()>& predicate, sim::Duration timeout);
+
+    /// A digest of every node's recorder, in name order: same seed ⇒ same digest.
+    [[nodiscard]] std::uint64_t trace_digest() const;
+    /// Every record of every node, merged in (time, node name, sequence) order.
+    [[nodiscard]] std::vector<const record::Record*> merged_trace() const;
+
+    /// Closes every link (satellites, then relays, then masters) and lets the closes land.
+    /// Idempotent; also run by the destructor.
+    void stop() noexcept;
+    [[nodiscard]] bool running() const noexcept { return running_; }
+
+  private:
+    friend class TopologyBuilder;
+    Hive();
+
+    std::unique_ptr<sim::Simulation> simulation_;
+    std::unique_ptr<sim::Network> network_;
+    // Declared after the network they reference, so they are destroyed first.
+    std::map<std::string, std::unique_ptr<node::MasterNode>> masters_;
+    std::map<std::string, std::unique_ptr<node::RelayNode>> relays_;
+    std::map<std::string, std::unique_ptr<node::SatelliteNode>> satellites_;
+    std::vector<std::string> master_names_;
+    std::vector<std::string> satellite_names_;
+    std::vector<std::string> relay_names_;
+    std::vector<std::string> relay_start_order_; ///< root-most first
+    bool running_ = false;
+};
+
+} // namespace hivescope::topology

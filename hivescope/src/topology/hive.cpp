@@ -1,0 +1,153 @@
+#include "hivescope/topology/hive.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace hivescope::topology {
+
+Hive::Hive() = default;
+Hive::Hive(Hive&& other) noexcept
+    : simulation_(std::move(other.simulation_)), network_(std::move(other.network_)),
+      masters_(std::move(other.masters_)), relays_(std::move(other.relays_)),
+      satellites_(std::move(other.satellites_)), master_names_(std::move(other.master_names_)),
+      satellite_names_(std::move(other.satellite_names_)),
+      relay_names_(std::move(other.relay_names_)),
+      relay_start_order_(std::move(other.relay_start_order_)),
+      running_(std::exchange(other.running_, false)) {}
+
+Hive& Hive::operator=(Hive&& other) noexcept {
+    if (this != &other) {
+        stop();
+        masters_.clear();
+        relays_.clear();
+        satellites_.clear();
+        network_.reset();
+        simulation_.reset();
+        simulation_ = std::move(other.simulation_);
+        network_ = std::move(other.network_);
+        masters_ = std::move(other.masters_);
+        relays_ = std::move(other.relays_);
+        satellites_ = std::move(other.satellites_);
+        master_names_ = std::move(other.master_names_);
+        satellite_names_ = std::move(other.satellite_names_);
+        relay_names_ = std::move(other.relay_names_);
+        relay_start_order_ = std::move(other.relay_start_order_);
+        running_ = std::exchange(other.running_, false);
+    }
+    return *this;
+}
+
+Hive::~Hive() {
+    stop();
+    // Nodes detach from the network in their destructors; destroy them before it.
+    satellites_.clear();
+    relays_.clear();
+    masters_.clear();
+}
+
+namespace {
+template <class Map> std::string list_names(const Map& nodes) {
+    std::string out;
+    for (const auto& [name, node] : nodes)
+        out += (out.empty() ? "" : ", ") + name;
+    return out.empty() ? "none" : out;
+}
+
+template <class Map> auto& lookup(Map& nodes, const std::string& name, const char* kind) {
+    const auto it = nodes.find(name);
+    if (it == nodes.end())
+        throw TopologyError(std::string("no ") + kind + " named \"" + name + "\" (" + kind +
+                            "s: " + list_names(nodes) + ")");
+    return *it->second;
+}
+} // namespace
+
+node::MasterNode& Hive::master(const std::string& name) {
+    return lookup(masters_, name, "master");
+}
+node::SatelliteNode& Hive::satellite(const std::string& name) {
+    return lookup(satellites_, name, "satellite");
+}
+node::RelayNode& Hive::relay(const std::string& name) {
+    return lookup(relays_, name, "relay");
+}
+
+record::Recorder& Hive::recorder(const std::string& name) {
+    if (auto it = masters_.find(name); it != masters_.end())
+        return it->second->recorder();
+    if (auto it = relays_.find(name); it != relays_.end())
+        return it->second->recorder();
+    if (auto it = satellites_.find(name); it != satellites_.end())
+        return it->second->recorder();
+    throw TopologyError("no node named \"" + name + "\" (masters: " + list_names(masters_) +
+                        "; relays: " + list_names(relays_) +
+                        "; satellites: " + list_names(satellites_) + ")");
+}
+
+bool Hive::run_until_idle() {
+    return simulation_->run_until_idle();
+}
+void Hive::run_for(sim::Duration duration) {
+    simulation_->run_for(duration);
+}
+bool Hive::run_until(const std::function<bool()>& predicate, sim::Duration timeout) {
+    return simulation_->run_until(predicate, timeout);
+}
+
+std::uint64_t Hive::trace_digest() const {
+    std::uint64_t hash = 14695981039346656037ull;
+    const auto mix = [&hash](const std::string& name, std::uint64_t digest) {
+        for (const char c : name) {
+            hash ^= static_cast<unsigned char>(c);
+            hash *= 1099511628211ull;
+        }
+        for (int i = 0; i < 8; ++i) {
+            hash ^= (digest >> (8 * i)) & 0xff;
+            hash *= 1099511628211ull;
+        }
+    };
+    for (const auto& [name, node] : masters_)
+        mix(name, node->recorder().digest());
+    for (const auto& [name, node] : relays_)
+        mix(name, node->recorder().digest());
+    for (const auto& [name, node] : satellites_)
+        mix(name, node->recorder().digest());
+    return hash;
+}
+
+std::vector<const record::Record*> Hive::merged_trace() const {
+    std::vector<const record::Record*> out;
+    const auto collect = [&out](const record::Recorder& recorder) {
+        for (const auto& entry : recorder)
+            out.push_back(&entry);
+    };
+    for (const auto& [name, node] : masters_)
+        collect(node->recorder());
+    for (const auto& [name, node] : relays_)
+        collect(node->recorder());
+    for (const auto& [name, node] : satellites_)
+        collect(node->recorder());
+    std::stable_sort(out.begin(), out.end(), [](const record::Record* a, const record::Record* b) {
+        return std::tie(a->time, a->node, a->sequence) < std::tie(b->time, b->node, b->sequence);
+    });
+    return out;
+}
+
+void Hive::stop() noexcept {
+    if (!running_)
+        return;
+    running_ = false;
+    try {
+        for (const auto& name : satellite_names_)
+            satellites_.at(name)->disconnect();
+        for (auto it = relay_start_order_.rbegin(); it != relay_start_order_.rend(); ++it)
+            relays_.at(*it)->stop();
+        for (const auto& name : master_names_)
+            masters_.at(name)->stop();
+        simulation_->run_until_idle();
+    } catch (...) {
+        // Stopping must not throw (it runs in destructors); whatever failed is in the records.
+    }
+}
+
+} // namespace hivescope::topology

@@ -1,0 +1,266 @@
+#include "hivescope/topology/topology_builder.hpp"
+
+#include "hivescope/node/client_database.hpp"
+#include "hivescope/protocol/bytes.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace hivescope::topology {
+
+TopologyBuilder::Entry& TopologyBuilder::add(Kind kind, std::string name, std::string upstream) {
+    if (name.empty())
+        throw TopologyError("a node needs a name");
+    for (const auto& entry : entries_)
+        if (entry.name == name)
+            throw TopologyError("a node named \"" + name +
+                                "\" already exists: node ids must be unique in a hive (B.7.4)");
+    entries_.push_back(Entry{kind, std::move(name), std::move(upstream), {}, {}, {}});
+    return entries_.back();
+}
+
+TopologyBuilder& TopologyBuilder::add_master(std::string name, MasterSpec spec) {
+    add(Kind::master, std::move(name), {}).master = std::move(spec);
+    return *this;
+}
+
+TopologyBuilder& TopologyBuilder::add_satellite(std::string name, std::string upstream,
+                                                SatelliteSpec spec) {
+    add(Kind::satellite, std::move(name), std::move(upstream)).satellite = std::move(spec);
+    return *this;
+}
+
+TopologyBuilder& TopologyBuilder::add_relay(std::string name, std::string upstream,
+                                            RelaySpec spec) {
+    add(Kind::relay, std::move(name), std::move(upstream)).relay = std::move(spec);
+    return *this;
+}
+
+std::string TopologyBuilder::names() const {
+    std::string out;
+    for (const auto& entry : entries_)
+        out += (out.empty() ? "" : ", ") + entry.name;
+    return out.empty() ? "none" : out;
+}
+
+TopologyBuilder::Entry& TopologyBuilder::find(const std::string& name, Kind kind) {
+    static constexpr const char* kinds[] = {"master", "satellite", "relay"};
+    for (auto& entry : entries_)
+        if (entry.name == name && entry.kind == kind)
+            return entry;
+    throw TopologyError(std::string("no ") + kinds[static_cast<int>(kind)] + " named \"" + name +
+                        "\" (nodes: " + names() + ")");
+}
+
+MasterSpec& TopologyBuilder::get_master(const std::string& name) {
+    return find(name, Kind::master).master;
+}
+SatelliteSpec& TopologyBuilder::get_satellite(const std::string& name) {
+    return find(name, Kind::satellite).satellite;
+}
+RelaySpec& TopologyBuilder::get_relay(const std::string& name) {
+    return find(name, Kind::relay).relay;
+}
+
+std::size_t TopologyBuilder::masters() const noexcept {
+    return static_cast<std::size_t>(std::count_if(
+        entries_.begin(), entries_.end(), [](const Entry& e) { return e.kind == Kind::master; }));
+}
+std::size_t TopologyBuilder::satellites() const noexcept {
+    return static_cast<std::size_t>(
+        std::count_if(entries_.begin(), entries_.end(),
+                      [](const Entry& e) { return e.kind == Kind::satellite; }));
+}
+std::size_t TopologyBuilder::relays() const noexcept {
+    return static_cast<std::size_t>(std::count_if(
+        entries_.begin(), entries_.end(), [](const Entry& e) { return e.kind == Kind::relay; }));
+}
+
+std::vector<const TopologyBuilder::Entry*> TopologyBuilder::dependency_order() const {
+    std::map<std::string, const Entry*> by_name;
+    for (const auto& entry : entries_)
+        by_name[entry.name] = &entry;
+    for (const auto& entry : entries_) {
+        if (entry.kind == Kind::master)
+            continue;
+        const auto upstream = by_name.find(entry.upstream);
+        if (upstream == by_name.end())
+            throw TopologyError("\"" + entry.name + "\" names the upstream \"" + entry.upstream +
+                                "\", which does not exist (nodes: " + names() + ")");
+        if (upstream->second->kind == Kind::satellite)
+            throw TopologyError("\"" + entry.name + "\" names the satellite \"" + entry.upstream +
+                                "\" as its upstream; only masters and relays accept clients");
+    }
+    // Parents before children, otherwise insertion order: deterministic and cycle-checked.
+    std::vector<const Entry*> order;
+    std::set<std::string> placed;
+    while (order.size() < entries_.size()) {
+        const std::size_t before = order.size();
+        for (const auto& entry : entries_) {
+            if (placed.count(entry.name) != 0)
+                continue;
+            if (entry.kind == Kind::master || placed.count(entry.upstream) != 0) {
+                order.push_back(&entry);
+                placed.insert(entry.name);
+            }
+        }
+        if (order.size() == before)
+            throw TopologyError("the topology has a cycle of relays");
+    }
+    return order;
+}
+
+namespace {
+
+std::string random_token(protocol::RandomSource& random, std::size_t bytes) {
+    return protocol::hex_encode(random.bytes(bytes));
+}
+
+node::ClientRecord client_record(const std::string& name, const ClientAcl& acl) {
+    node::ClientRecord record;
+    record.name = name;
+    record.is_admin = acl.is_admin;
+    record.can_broadcast = acl.can_broadcast;
+    record.can_propagate = acl.can_propagate;
+    record.can_escalate = acl.can_escalate;
+    record.allowed_types = acl.allowed_types;
+    record.message_blacklist = acl.message_blacklist;
+    record.skill_blacklist = acl.skill_blacklist;
+    record.intent_blacklist = acl.intent_blacklist;
+    return record;
+}
+
+// Credentials come from a stream named after the node, so adding a node never changes another
+// node's key or password.
+void issue_credentials(sim::Simulation& simulation, const std::string& name, const ClientAcl& acl,
+                       bool with_password, bool with_preshared_key, node::ClientDatabase& database,
+                       node::SatelliteOptions& options) {
+    auto random = simulation.random_stream("credentials/" + name);
+    node::ClientRecord record = client_record(name, acl);
+    record.api_key = random_token(random, 16);
+    if (with_password)
+        record.password = random_token(random, 12);
+    if (with_preshared_key)
+        record.crypto_key = random_token(random, 8); // 16 hex characters
+    database.add(record);
+    options.access_key = record.api_key;
+    options.password = record.password;
+    options.crypto_key = record.crypto_key;
+}
+
+} // namespace
+
+Hive TopologyBuilder::start() const {
+    const auto order = dependency_order();
+    Hive hive;
+    hive.simulation_ = std::make_unique<sim::Simulation>(options_.seed);
+    hive.network_ = std::make_unique<sim::Network>(*hive.simulation_);
+    hive.network_->default_link_options = options_.link;
+    sim::Network& network = *hive.network_;
+
+    const auto database_of = [&hive](const std::string& name) -> node::ClientDatabase& {
+        if (auto it = hive.masters_.find(name); it != hive.masters_.end())
+            return it->second->database();
+        return hive.relays_.at(name)->database();
+    };
+
+    for (const Entry* entry : order) {
+        switch (entry->kind) {
+        case Kind::master: {
+            node::MasterOptions options = entry->master.options;
+            options.node_id = entry->name;
+            options.site_id = entry->master.site_id;
+            options.kdf_iterations = options_.kdf_iterations;
+            hive.masters_.emplace(entry->name,
+                                  std::make_unique<node::MasterNode>(network, std::move(options)));
+            hive.master_names_.push_back(entry->name);
+            break;
+        }
+        case Kind::relay: {
+            node::RelayOptions options;
+            options.node_id = entry->name;
+            options.site_id = entry->relay.site_id;
+            options.master = entry->relay.master;
+            options.master.kdf_iterations = options_.kdf_iterations;
+            options.upstream = entry->relay.upstream;
+            options.upstream.master_address = entry->upstream;
+            options.upstream.kdf_iterations = options_.kdf_iterations;
+            issue_credentials(*hive.simulation_, entry->name, entry->relay.acl, true, false,
+                              database_of(entry->upstream), options.upstream);
+            hive.relays_.emplace(entry->name,
+                                 std::make_unique<node::RelayNode>(network, std::move(options)));
+            hive.relay_names_.push_back(entry->name);
+            hive.relay_start_order_.push_back(entry->name);
+            break;
+        }
+        case Kind::satellite: {
+            node::SatelliteOptions options = entry->satellite.options;
+            options.node_id = entry->name;
+            options.site_id = entry->satellite.site_id;
+            options.master_address = entry->upstream;
+            options.kdf_iterations = options_.kdf_iterations;
+            if (!options_.satellite_pubkeys) options.announce_pubkey = false;
+            issue_credentials(*hive.simulation_, entry->name, entry->satellite.acl,
+                              entry->satellite.password, entry->satellite.preshared_key,
+                              database_of(entry->upstream), options);
+            hive.satellites_.emplace(
+                entry->name, std::make_unique<node::SatelliteNode>(network, std::move(options)));
+            hive.satellite_names_.push_back(entry->name);
+            break;
+        }
+        }
+    }
+
+    if (options_.preload_trusted_keys) {
+        std::vector<std::string> pems;
+        for (auto& [name, node] : hive.masters_)
+            pems.push_back(node->core().identity().public_pem());
+        for (auto& [name, node] : hive.relays_)
+            pems.push_back(node->core().identity().public_pem());
+        for (auto& [name, node] : hive.satellites_)
+            pems.push_back(node->core().identity().public_pem());
+        for (auto& [name, node] : hive.masters_)
+            node->core().trusted_keys() = pems;
+        for (auto& [name, node] : hive.relays_)
+            node->core().trusted_keys() = pems;
+        for (auto& [name, node] : hive.satellites_)
+            node->core().trusted_keys() = pems;
+    }
+
+    hive.running_ = true;
+    for (const auto& name : hive.relay_start_order_)
+        hive.relays_.at(name)->connect();
+    for (const auto& name : hive.satellite_names_)
+        hive.satellites_.at(name)->connect();
+
+    const auto all_ready = [&hive] {
+        for (const auto& [name, relay] : hive.relays_)
+            if (!relay->satellite().handshake_complete())
+                return false;
+        for (const auto& [name, satellite] : hive.satellites_)
+            if (!satellite->handshake_complete())
+                return false;
+        return true;
+    };
+    if (!hive.simulation_->run_until(all_ready, options_.start_timeout)) {
+        std::string failed;
+        const auto describe = [&failed](const std::string& name, const node::SatelliteRole& role) {
+            if (role.handshake_complete())
+                return;
+            failed += (failed.empty() ? "" : "; ") + name;
+            if (const auto& close = role.closed_by())
+                failed += " (closed " + std::to_string(close->code) + " " + close->reason + ")";
+            else
+                failed += " (no handshake within the start timeout)";
+        };
+        for (auto& [name, relay] : hive.relays_)
+            describe(name, relay->satellite());
+        for (auto& [name, satellite] : hive.satellites_)
+            describe(name, satellite->role());
+        throw TopologyError("the hive did not start: " + failed);
+    }
+    return hive;
+}
+
+} // namespace hivescope::topology

@@ -1,0 +1,121 @@
+// Building and starting hives: presets' shapes, credentials, typed errors, dependency order,
+// teardown, and same seed ⇒ same trace.
+
+#include "catch.hpp"
+
+#include "hivescope/scenarios/presets.hpp"
+#include "hivescope/topology/topology_builder.hpp"
+
+#include <string>
+
+using namespace hivescope;
+using namespace hivescope::scenarios;
+using topology::TopologyBuilder;
+using topology::TopologyError;
+
+namespace {
+// Simulated hives in tests use a low PBKDF2 count: a deliberate, documented choice.
+TopologyBuilder fast(TopologyBuilder builder) {
+    builder.options().kdf_iterations = 1000;
+    return builder;
+}
+
+std::string error_text(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const TopologyError& error) {
+        return error.what();
+    }
+    return "no error";
+}
+} // namespace
+
+TEST_CASE("presets have the Python library's shapes", "[topology][presets]") {
+    CHECK(shape_of(single_satellite()) == Shape{1, 1, 0});
+    CHECK(shape_of(admin_satellite()) == Shape{1, 1, 0});
+    CHECK(shape_of(three_satellites()) == Shape{1, 3, 0});
+    CHECK(shape_of(with_relay()) == Shape{2, 3, 1});
+    CHECK(shape_of(chain_topology()) == Shape{2, 2, 1});
+    CHECK(shape_of(star_topology()) == Shape{1, 5, 0});
+    CHECK(shape_of(with_acl_enforcement()) == Shape{1, 3, 0});
+    CHECK(shape_of(hierarchical_hubs()) == Shape{3, 4, 2});
+    CHECK(shape_of(with_multiple_agent_protocols()) == Shape{1, 1, 0});
+    CHECK(shape_of(tree(2, 3)) == Shape{4, 12, 3});
+    CHECK(shape_of(chain_topology(4)) == Shape{5, 5, 4});
+}
+
+TEST_CASE("builder errors are typed and list the names that exist", "[topology]") {
+    TopologyBuilder builder;
+    builder.add_master("M0").add_satellite("S0", "M0");
+    CHECK(error_text([&] { builder.add_satellite("S0", "M0"); }).find("already exists") !=
+          std::string::npos);
+    CHECK(error_text([&] { (void)builder.get_satellite("S9"); }) ==
+          "no satellite named \"S9\" (nodes: M0, S0)");
+    CHECK(error_text([&] { (void)builder.get_relay("M0"); }).find("no relay") != std::string::npos);
+    TopologyBuilder orphan;
+    orphan.add_master("M0").add_satellite("S0", "M9");
+    CHECK(error_text([&] { (void)orphan.start(); }).find("\"M9\", which does not exist") !=
+          std::string::npos);
+    TopologyBuilder bad_parent;
+    bad_parent.add_master("M0").add_satellite("S0", "M0").add_satellite("S1", "S0");
+    CHECK(error_text([&] { (void)bad_parent.start(); }).find("only masters and relays") !=
+          std::string::npos);
+}
+
+TEST_CASE("start connects every satellite with generated credentials", "[topology]") {
+    auto hive = fast(three_satellites({"speak"})).start();
+    auto& master = hive.master("M0");
+    CHECK(master.clients().size() == 3);
+    for (const auto& name : hive.satellite_names()) {
+        INFO(name);
+        CHECK(hive.satellite(name).handshake_complete());
+        const auto record =
+            master.database().find_by_key(hive.satellite(name).role().options().access_key);
+        REQUIRE(record.has_value());
+        CHECK(record->name == name);
+        CHECK(record->allowed_types == std::vector<std::string>{"speak"});
+        CHECK(record->password.has_value());
+    }
+    CHECK(error_text([&] { (void)hive.satellite("S7"); }) ==
+          "no satellite named \"S7\" (satellites: S0, S1, S2)");
+    CHECK(error_text([&] { (void)hive.master("S0"); }) == "no master named \"S0\" (masters: M0)");
+}
+
+TEST_CASE("relays start after their upstream and serve their own clients", "[topology]") {
+    auto hive = fast(hierarchical_hubs(3, 2)).start();
+    CHECK(hive.relay("R1").satellite().handshake_complete());
+    CHECK(hive.relay("R2").satellite().handshake_complete());
+    CHECK(hive.relay("R2").master().clients().size() == 2);
+    CHECK(hive.master("M0").clients().size() == 1);
+}
+
+TEST_CASE("stop closes everything and is idempotent", "[topology]") {
+    auto hive = fast(single_satellite()).start();
+    hive.stop();
+    CHECK_FALSE(hive.running());
+    CHECK_FALSE(hive.satellite("S0").connected());
+    CHECK(hive.master("M0").clients().empty());
+    hive.stop();
+}
+
+TEST_CASE("a moved hive keeps running and the moved-from one is inert", "[topology]") {
+    auto first = fast(single_satellite()).start();
+    topology::Hive second = std::move(first);
+    CHECK(second.running());
+    CHECK_FALSE(first.running()); // NOLINT(bugprone-use-after-move): checking the moved-from state
+    CHECK(second.satellite("S0").handshake_complete());
+}
+
+TEST_CASE("same seed, same trace; another seed, another trace", "[topology][determinism]") {
+    const auto digest = [](std::uint64_t seed) {
+        auto builder = fast(with_relay({"recognizer_loop:utterance"}));
+        builder.seed(seed);
+        auto hive = builder.start();
+        hive.satellite("S0").send_bus(protocol::BusMessage("recognizer_loop:utterance"));
+        hive.run_until_idle();
+        return hive.trace_digest();
+    };
+    const auto a = digest(11);
+    CHECK(a == digest(11));
+    CHECK(a != digest(12));
+}
