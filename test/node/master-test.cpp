@@ -9,6 +9,8 @@
 #include "hivescope/protocol/encrypted_envelope.hpp"
 #include "hivescope/protocol/json_codec.hpp"
 
+#include <random>
+
 using namespace hivescope;
 using namespace hivescope::test;
 using namespace std::chrono_literals;
@@ -468,4 +470,81 @@ TEST_CASE("master: the real 100,000 PBKDF2 iterations", "[node][master][handshak
     s0.send_bus("recognizer_loop:utterance");
     hive.run();
     CHECK(hive.agent().injected_of("recognizer_loop:utterance").size() == 1);
+}
+
+TEST_CASE("master: arbitrary frames from a client never crash the master",
+          "[node][master][decode][property]") {
+    // Plaintext links (no handshake) so thousands of frames stay cheap; each bad frame ends its
+    // link with a typed close, and a fresh client takes over.
+    auto options = MasterHive::defaults();
+    options.require_crypto = false;
+    MasterHive hive(options);
+    hive.add_record("F", [](ClientRecord& r) {
+        r.password.reset();
+        r.is_admin = true;
+    });
+    std::mt19937_64 rng(0x5eed);
+    const std::vector<std::string> seeds = {
+        R"({"msg_type": "bus", "payload": {"type": "speak", "data": {}, "context": {"session": {"session_id": "s"}}}})",
+        R"({"msg_type": "broadcast", "payload": {"msg_type": "bus", "payload": {"type": "speak"}}, "target_site_id": "hive-site"})",
+        R"({"msg_type": "query", "payload": {"msg_type": "bus", "payload": {"type": "x"}}, "metadata": {"query_id": "q"}})",
+        R"({"msg_type": "propagate", "payload": {"msg_type": "ping", "payload": {"flood_id": "f", "peer": "p", "timestamp": 1}}})",
+        R"({"msg_type": "hello", "payload": {"session": {"session_id": "s", "site_id": "k"}, "site_id": "k"}})",
+        R"({"msg_type": "shake", "payload": {"envelope": "00", "binarize": true}})",
+        R"({"msg_type": "intercom", "payload": {"ciphertext": "AA==", "signature": "AA=="}})",
+        R"({"msg_type": "cascade", "payload": {"msg_type": "bus", "payload": {}}, "metadata": {"is_response": true, "query_id": 3}})",
+        R"({"msg_type": "escalate", "payload": {"type": "bare"}})",
+        R"({"ciphertext": "00", "nonce": "00"})",
+    };
+    std::size_t closed = 0;
+    std::size_t frames = 0;
+    for (int round = 0; round < 400; ++round) {
+        auto& client = hive.join(
+            "F", {},
+            [round](ScriptedClientOptions& o) {
+                o.name = "F";
+                o.password.reset();
+                o.session_id = "fuzz-" + std::to_string(round);
+            },
+            /*add=*/false);
+        REQUIRE(client.opened());
+        for (int i = 0; i < 20 && !client.closed(); ++i) {
+            std::string text = seeds[rng() % seeds.size()];
+            const int edits = static_cast<int>(rng() % 4);
+            for (int e = 0; e < edits && !text.empty(); ++e) {
+                const std::size_t at = rng() % text.size();
+                switch (rng() % 3) {
+                case 0:
+                    text[at] = static_cast<char>(rng() % 128);
+                    break;
+                case 1:
+                    text.erase(at, 1 + rng() % 8);
+                    break;
+                default:
+                    text.insert(at, 1, "{}[]\":,0"[rng() % 8]);
+                }
+            }
+            if (rng() % 8 == 0) {
+                protocol::Bytes bytes(rng() % 40);
+                for (auto& b : bytes)
+                    b = static_cast<std::uint8_t>(rng());
+                client.send_raw(sim::Frame::binary(bytes));
+            } else {
+                client.send_raw(sim::Frame::text(text));
+            }
+            ++frames;
+            hive.run_for(5ms);
+        }
+        if (client.closed()) {
+            ++closed;
+            const auto code = client.closed()->code;
+            CHECK((code == 1002 || code == 1008));
+        } else {
+            client.close();
+        }
+        hive.run();
+    }
+    CHECK(frames > 450);
+    CHECK(closed > 0);
+    CHECK(hive.master->clients().empty());
 }

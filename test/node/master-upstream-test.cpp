@@ -136,8 +136,19 @@ TEST_CASE("master: send_to_link delivers a message built by the other half",
     const auto link = hive.master->find_client(s0.peer_id())->link_id;
     CHECK(hive.master->role().send_to_link(link, HiveMessage::bus(BusMessage("speak"))));
     CHECK_FALSE(hive.master->role().send_to_link(link + 100, HiveMessage::bus(BusMessage("x"))));
+    // A transport gets this node's hop towards the client, outer and inner (B.7.4).
+    HiveMessage response =
+        HiveMessage::wrap(MessageType::query, HiveMessage::bus(BusMessage("answer")));
+    response.set_metadata(Json::parse(R"({"query_id": "x", "is_response": true})"));
+    response.add_hop({"TOP", {"M0"}});
+    CHECK(hive.master->role().send_to_link(link, response));
     hive.run();
     CHECK(s0.bus_received("speak").size() == 1);
+    const auto got = s0.received_of(MessageType::query);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].route() ==
+          std::vector<protocol::RouteHop>{{"TOP", {"M0"}}, {"M0", {s0.peer_id()}}});
+    CHECK(got[0].inner().route() == std::vector<protocol::RouteHop>{{"M0", {s0.peer_id()}}});
     // The public send needs a registered peer, and records nothing otherwise.
     const auto before = hive.recorder().size();
     CHECK_THROWS_AS(hive.master->role().send("nobody", HiveMessage::bus(BusMessage("x"))),

@@ -9,6 +9,7 @@
 #include "hivescope/protocol/error.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace hivescope::node {
 
@@ -76,6 +77,11 @@ void MasterRole::handle_query(Link& link, const HiveMessage& message, const Clie
         verdict(link, message, Outcome::dropped, "loop");
         return;
     }
+    // A relay's satellite half completes escalated queries in the shared pending table; forget
+    // their local state here once in a while.
+    if (queries_.size() > core_.pending().size() + 64)
+        for (auto it = queries_.begin(); it != queries_.end();)
+            it = core_.pending().find(it->first) == nullptr ? queries_.erase(it) : std::next(it);
     std::string query_id = query_id_of(message);
     if (query_id.empty())
         query_id = core_.new_id();
@@ -167,13 +173,8 @@ void MasterRole::deliver_response(const PendingRequest& entry, HiveMessage respo
     switch (entry.arrival.from) {
     case Arrival::From::downstream: {
         Link* link = find_link(entry.arrival.link_id);
-        if (link == nullptr || link->closing)
-            return;
-        const protocol::RouteHop hop{core_.node_id(), {link->peer_id}};
-        response.add_hop(hop);
-        if (response.payload_kind() == HiveMessage::PayloadKind::nested)
-            response.inner().add_hop(hop);
-        send_on(*link, std::move(response));
+        if (link != nullptr && !link->closing)
+            send_with_hop(*link, std::move(response));
         return;
     }
     case Arrival::From::upstream:

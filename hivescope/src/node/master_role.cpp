@@ -223,7 +223,14 @@ bool MasterRole::send_on(Link& link, HiveMessage message, SendKind kind) {
     // HELLO and HANDSHAKE always go in plaintext (A.9.1).
     const bool plaintext =
         message.type() == MessageType::hello || message.type() == MessageType::handshake;
-    sim::Frame frame = link.link.encode(message, core_.random(), plaintext);
+    sim::Frame frame;
+    try {
+        frame = link.link.encode(message, core_.random(), plaintext);
+    } catch (const ProtocolError& error) {
+        // E.g. BUS metadata past the 255-byte binary limit on a binarize link (A.7.1).
+        verdict(link, message, Outcome::dropped, "unencodable", error.what());
+        return false;
+    }
     Record entry;
     entry.kind = Kind::out;
     entry.peer = link.peer_id;
@@ -259,18 +266,24 @@ bool MasterRole::send_upstream(const HiveMessage& message) {
     return core_.upstream->send_upstream(message);
 }
 
+bool MasterRole::send_with_hop(Link& link, HiveMessage message) {
+    // B.7.4: every transport a node sends carries a hop naming it and the recipient, on the
+    // outer and the inner message (binary framing would lose the outer route).
+    if (message.payload_kind() == HiveMessage::PayloadKind::nested) {
+        const protocol::RouteHop hop{core_.node_id(), {link.peer_id}};
+        message.add_hop(hop);
+        message.inner().add_hop(hop);
+    }
+    return send_on(link, std::move(message));
+}
+
 std::size_t MasterRole::forward_downstream(const HiveMessage& message,
                                            std::optional<std::uint64_t> except_link) {
     std::size_t sent = 0;
     for (auto& [id, link] : links_) {
         if (!link->registered || link->closing || (except_link && id == *except_link))
             continue;
-        HiveMessage copy = message;
-        const protocol::RouteHop hop{core_.node_id(), {link->peer_id}};
-        copy.add_hop(hop);
-        if (copy.payload_kind() == HiveMessage::PayloadKind::nested)
-            copy.inner().add_hop(hop);
-        if (send_on(*link, std::move(copy)))
+        if (send_with_hop(*link, message))
             ++sent;
     }
     return sent;
@@ -278,7 +291,7 @@ std::size_t MasterRole::forward_downstream(const HiveMessage& message,
 
 bool MasterRole::send_to_link(std::uint64_t link_id, const HiveMessage& message) {
     Link* link = find_link(link_id);
-    return link != nullptr && send_on(*link, message);
+    return link != nullptr && send_with_hop(*link, message);
 }
 
 void MasterRole::send(std::string_view peer_id, const HiveMessage& message) {

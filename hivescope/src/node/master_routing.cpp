@@ -483,12 +483,7 @@ void MasterRole::handle_send_downstream(const BusMessage& message) {
                     peer);
         return;
     }
-    if (protocol::is_transport_type(outgoing.type())) {
-        const protocol::RouteHop hop{core_.node_id(), {link->peer_id}};
-        outgoing.add_hop(hop);
-        outgoing.inner().add_hop(hop);
-    }
-    send_on(*link, std::move(outgoing));
+    send_with_hop(*link, std::move(outgoing));
 }
 
 } // namespace hivescope::node

@@ -67,7 +67,8 @@ class MasterRole : public DownstreamRole, public sim::Acceptor, public sim::Fram
     /// `{node id, [peer id]}` to the outer and (for transports) the inner route of each copy.
     std::size_t forward_downstream(const protocol::HiveMessage& message,
                                    std::optional<std::uint64_t> except_link) override;
-    /// Sends `message` as given (no hop added; the caller built it) to one client link, subject
+    /// Sends `message` to one client link (a response the other half routes down), appending
+    /// the hop `{node id, [peer id]}` to the outer and inner route of a transport (B.7.4), subject
     /// to the client's `message_blacklist`. False when the link is gone or the frame was dropped.
     bool send_to_link(std::uint64_t link_id, const protocol::HiveMessage& message) override;
 
@@ -135,6 +136,7 @@ class MasterRole : public DownstreamRole, public sim::Acceptor, public sim::Fram
 
     // sending (master_role.cpp)
     bool send_on(Link& link, protocol::HiveMessage message, SendKind kind = SendKind::normal);
+    bool send_with_hop(Link& link, protocol::HiveMessage message);
     void deny(Link& link, const protocol::HiveMessage& message, const std::string& denied_type,
               const std::string& code, const std::string& reason);
     void verdict(const Link& link, const protocol::HiveMessage& message, record::Outcome outcome,
