@@ -23,6 +23,7 @@ namespace {
 
 const std::vector<std::string> allowed = {"recognizer_loop:utterance",
                                           "question",
+                                          "question.unanswerable",
                                           "cascade.ask",
                                           "escalated.note",
                                           "broadcast.note",
