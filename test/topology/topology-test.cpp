@@ -119,3 +119,17 @@ TEST_CASE("same seed, same trace; another seed, another trace", "[topology][dete
     CHECK(a == digest(11));
     CHECK(a != digest(12));
 }
+
+TEST_CASE("both ends of a handshake share one PBKDF2 derivation", "[topology][kdf]") {
+    auto builder = fast(three_satellites());
+    auto hive = builder.start();
+    REQUIRE(hive.kdf_cache() != nullptr);
+    // Three links, each derived once by the first end and reused by the second.
+    CHECK(hive.kdf_cache()->misses() == 3);
+    CHECK(hive.kdf_cache()->hits() == 3);
+
+    builder.options().share_key_derivations = false;
+    auto unshared = builder.start();
+    CHECK(unshared.kdf_cache() == nullptr);
+    CHECK(unshared.master("M0").clients().size() == 3);
+}

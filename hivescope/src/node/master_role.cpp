@@ -721,6 +721,7 @@ void MasterRole::handle_handshake(Link& link, const HiveMessage& message,
         return;
     }
     protocol::PasswordHandshake handshake(*record.password, options_.kdf_iterations);
+    handshake.use_cache(core_.kdf_cache);
     const std::string envelope = handshake.start(core_.random());
     try {
         handshake.receive_and_verify(*shake.envelope);

@@ -307,6 +307,7 @@ void SatelliteRole::handle_handshake_request(const HiveMessage& message) {
         sent_binarize_ = options_.binarize && request.binarize;
         shake.binarize = sent_binarize_;
         password_handshake_.emplace(*options_.password, options_.kdf_iterations);
+        password_handshake_->use_cache(core_.kdf_cache);
         shake.envelope = password_handshake_->start(core_.random());
     } else if (options_.crypto_key) {
         // v0 (A.12.6): no shake; HELLO under the pre-shared key installed at connect.

@@ -1,5 +1,7 @@
 #include "hivescope/protocol/password_handshake.hpp"
 
+#include "hivescope/protocol/key_derivation_cache.hpp"
+
 #include "hivescope/protocol/error.hpp"
 
 #include <openssl/evp.h>
@@ -95,8 +97,8 @@ Bytes derive_key(std::string_view password, ByteView salt, unsigned iterations) 
         throw ProtocolError(ErrorCode::invalid_argument, "password or salt too long for PBKDF2");
     Bytes key(password_key_size);
     if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
-                          static_cast<int>(salt.size()), static_cast<int>(iterations),
-                          EVP_sha256(), static_cast<int>(key.size()), key.data()) != 1)
+                          static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
+                          static_cast<int>(key.size()), key.data()) != 1)
         throw ProtocolError(ErrorCode::crypto_error, "PBKDF2-HMAC-SHA256 failed");
     return key;
 }
@@ -138,7 +140,8 @@ void PasswordHandshake::derive_from(std::string_view peer_envelope) {
     if (!peer_iv)
         refuse("password envelope does not start with 16 hex digits");
     salt_ = derive_salt(iv_, *peer_iv);
-    key_ = derive_key(password_, salt_, iterations_);
+    key_ = cache_ != nullptr ? cache_->derive(password_, salt_, iterations_)
+                             : derive_key(password_, salt_, iterations_);
 }
 
 const Bytes& PasswordHandshake::secret() const {

@@ -200,7 +200,8 @@ Hive TopologyBuilder::start() const {
             options.site_id = entry->satellite.site_id;
             options.master_address = entry->upstream;
             options.kdf_iterations = options_.kdf_iterations;
-            if (!options_.satellite_pubkeys) options.announce_pubkey = false;
+            if (!options_.satellite_pubkeys)
+                options.announce_pubkey = false;
             issue_credentials(*hive.simulation_, entry->name, entry->satellite.acl,
                               entry->satellite.password, entry->satellite.preshared_key,
                               database_of(entry->upstream), options);
@@ -210,6 +211,16 @@ Hive TopologyBuilder::start() const {
             break;
         }
         }
+    }
+
+    if (options_.share_key_derivations) {
+        hive.kdf_cache_ = std::make_unique<protocol::KeyDerivationCache>();
+        for (auto& [name, node] : hive.masters_)
+            node->core().kdf_cache = hive.kdf_cache_.get();
+        for (auto& [name, node] : hive.relays_)
+            node->core().kdf_cache = hive.kdf_cache_.get();
+        for (auto& [name, node] : hive.satellites_)
+            node->core().kdf_cache = hive.kdf_cache_.get();
     }
 
     if (options_.preload_trusted_keys) {

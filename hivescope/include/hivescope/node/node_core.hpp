@@ -9,6 +9,7 @@
 #include "hivescope/node/hive_map.hpp"
 #include "hivescope/node/pending_table.hpp"
 #include "hivescope/protocol/hive_message.hpp"
+#include "hivescope/protocol/key_derivation_cache.hpp"
 #include "hivescope/protocol/random.hpp"
 #include "hivescope/protocol/rsa_handshake.hpp"
 #include "hivescope/record/recorder.hpp"
@@ -82,6 +83,9 @@ class NodeCore {
     [[nodiscard]] FloodCache& flood_cache() noexcept { return flood_cache_; }
     [[nodiscard]] HiveMap& hive_map() noexcept { return hive_map_; }
     [[nodiscard]] PendingTable& pending() noexcept { return pending_; }
+
+    /// The hive's shared PBKDF2 memo (set by the topology builder), or null to derive directly.
+    protocol::KeyDerivationCache* kdf_cache = nullptr;
 
     /// The halves attached to this node (both for a relay).
     DownstreamRole* downstream = nullptr;

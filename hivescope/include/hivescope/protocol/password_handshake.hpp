@@ -14,6 +14,8 @@
 
 namespace hivescope::protocol {
 
+class KeyDerivationCache;
+
 /// Bytes of IV each side draws per handshake.
 inline constexpr std::size_t password_iv_size = 8;
 /// Hex characters of the envelope a side emits (IV plus the first 16 digest bytes).
@@ -63,8 +65,7 @@ inline constexpr std::size_t password_key_size = 32;
 class PasswordHandshake {
   public:
     /// `iterations` is the PBKDF2 count; anything but the default is for simulated hives only.
-    explicit PasswordHandshake(std::string password,
-                               unsigned iterations = password_kdf_iterations);
+    explicit PasswordHandshake(std::string password, unsigned iterations = password_kdf_iterations);
 
     /// Draws this side's 8-byte IV from `random` and returns the envelope to send. Calling it
     /// again restarts the handshake with a fresh IV (a re-key, A.12.7).
@@ -86,6 +87,9 @@ class PasswordHandshake {
     [[nodiscard]] const Bytes& iv() const noexcept { return iv_; }
     /// The salt both sides share (empty before completion).
     [[nodiscard]] const Bytes& salt() const noexcept { return salt_; }
+    /// Derive through `cache` (a simulated hive's shared memo) instead of directly; null
+    /// derives directly. The key is the same either way.
+    void use_cache(KeyDerivationCache* cache) noexcept { cache_ = cache; }
 
   private:
     void derive_from(std::string_view peer_envelope);
@@ -95,6 +99,7 @@ class PasswordHandshake {
     Bytes iv_;
     Bytes salt_;
     Bytes key_;
+    KeyDerivationCache* cache_ = nullptr;
 };
 
 } // namespace hivescope::protocol

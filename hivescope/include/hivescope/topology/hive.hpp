@@ -49,6 +49,10 @@ class [[nodiscard]] Hive {
 
     [[nodiscard]] sim::Simulation& simulation() noexcept { return *simulation_; }
     [[nodiscard]] sim::Network& network() noexcept { return *network_; }
+    /// The hive's shared PBKDF2 memo (null when HiveOptions::share_key_derivations is off).
+    [[nodiscard]] const protocol::KeyDerivationCache* kdf_cache() const noexcept {
+        return kdf_cache_.get();
+    }
 
     /// Runs until nothing is left to do; false if the event budget ran out first.
     bool run_until_idle();
@@ -73,6 +77,7 @@ class [[nodiscard]] Hive {
 
     std::unique_ptr<sim::Simulation> simulation_;
     std::unique_ptr<sim::Network> network_;
+    std::unique_ptr<protocol::KeyDerivationCache> kdf_cache_;
     // Declared after the network they reference, so they are destroyed first.
     std::map<std::string, std::unique_ptr<node::MasterNode>> masters_;
     std::map<std::string, std::unique_ptr<node::RelayNode>> relays_;

@@ -67,6 +67,9 @@ struct HiveOptions {
     /// default; a lower count makes large simulated hives start fast and is a deliberate,
     /// visible choice that never applies to real sockets.
     unsigned kdf_iterations = 100000;
+    /// Both simulated ends of a password handshake derive the same key; with this on, the
+    /// second end reuses the first end's PBKDF2 result (same inputs, same key, computed once).
+    bool share_key_derivations = true;
     /// How long (virtual) start() waits for every handshake.
     sim::Duration start_timeout = std::chrono::seconds(30);
     /// Satellites announce an RSA public key in their HELLO, so they can receive INTERCOM. Each
