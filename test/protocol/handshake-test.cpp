@@ -419,8 +419,9 @@ TEST_CASE("rsa: OAEP and PSS primitives", "[handshake][rsa]") {
     CHECK(rsa_pss_verify(pub, message, signature));
     CHECK_FALSE(rsa_pss_verify(pub, to_bytes("attack at dusk"), signature));
     CHECK_FALSE(rsa_pss_verify(pub, message, ByteView(signature).first(255)));
-    Bytes padded(1, 0);
-    padded.insert(padded.end(), signature.begin(), signature.end());
+    // Built in one go: GCC 12 at -O2 misreads an insert into a 1-byte vector (-Warray-bounds).
+    Bytes padded(signature.size() + 1, 0);
+    std::copy(signature.begin(), signature.end(), padded.begin() + 1);
     CHECK_FALSE(rsa_pss_verify(pub, message, padded));
 }
 
