@@ -1,0 +1,167 @@
+// QUERY and CASCADE through a relay (protocol.md B.9): the relay asks its own agent first and
+// escalates at its query timeout; answers and timeouts come back down to the asking satellite
+// only; a CASCADE fans out over the whole hive and every answer returns to its originator.
+
+#include "catch.hpp"
+
+#include "multihop-support.hpp"
+
+using namespace hivescope;
+using namespace hivescope::test::multihop;
+using namespace std::chrono_literals;
+using protocol::BusMessage;
+using protocol::Json;
+using protocol::JsonObject;
+
+namespace {
+
+// Query responses (QUERY or CASCADE with is_response) a node received.
+std::vector<Record> responses_in(const record::Recorder& recorder, MessageType type) {
+    return records(recorder, [type](const Record& r) {
+        if (r.kind != Kind::in || !r.message || r.message->type() != type)
+            return false;
+        const Json* flag = r.message->metadata().find("is_response");
+        return flag != nullptr && flag->is_bool() && flag->as_bool();
+    });
+}
+
+// A responder answering `type` with `answer.from = who`.
+node::Bus::QueryResponder answer_from(std::string who) {
+    return [who](const BusMessage& request) -> std::optional<BusMessage> {
+        return request.reply("answer", Json(JsonObject{{"from", who}}));
+    };
+}
+
+std::vector<std::string> answers_from(node::Bus& bus, const std::string& query_id) {
+    std::vector<std::string> out;
+    for (const auto& message : bus.injected_of("answer"))
+        if (message.context().get_string("query_id") == query_id)
+            out.push_back(message.data().get_string("from"));
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("relay: a QUERY the relay's agent cannot answer is escalated to M0 and the answer "
+          "comes back down to the asking satellite only",
+          "[topology][relay][query]") {
+    auto hive = start(fast(scenarios::with_relay({"question"})));
+    auto& s0 = hive.satellite("S0");
+    const auto t0 = hive.simulation().now();
+    const auto s1_mark = hive.recorder("S1").mark();
+
+    SECTION("M0's agent answers after the relay's query timeout") {
+        std::vector<BusMessage> asked_at_m0;
+        hive.master("M0").agent().on_query("question", [&](const BusMessage& request) {
+            asked_at_m0.push_back(request);
+            return std::optional<BusMessage>(
+                request.reply("answer", Json(JsonObject{{"from", "M0"}})));
+        });
+        const std::string query_id = s0.query(BusMessage("question"));
+        REQUIRE(hive.run_until([&] { return !s0.bus().injected_of("answer").empty(); }, 20s));
+        REQUIRE(hive.run_until_idle());
+        INFO(transcripts(hive, {"S0", "R0", "M0", "S1"}, 14));
+
+        // The relay asked its agent first (the shared agent saw the request) and waited its
+        // query timeout (5 s) before escalating.
+        CHECK(hive.relay("R0").agent().injected_of("question").size() == 1);
+        const auto escalated = records(hive.recorder("R0"), [](const Record& r) {
+            return r.kind == Kind::dispatch && r.detail == "query escalated";
+        });
+        REQUIRE(escalated.size() == 1);
+        CHECK(escalated[0].time - t0 >= 5s);
+        const auto up = records_of(hive.recorder("R0"), Kind::out, MessageType::query);
+        REQUIRE(up.size() == 2); // the escalation, then the answer down
+        CHECK(up[0].peer == "M0");
+        CHECK(up[0].message->metadata().get_string("query_id") == query_id);
+        CHECK(up[1].peer == s0.role().peer_id());
+
+        // M0's agent got the request with the same query id and answered it.
+        REQUIRE(asked_at_m0.size() == 1);
+        CHECK(asked_at_m0[0].context().get_string("query_id") == query_id);
+        CHECK(answers_from(s0.bus(), query_id) == std::vector<std::string>{"M0"});
+        CHECK(s0.bus().injected_of("hive.query.timeout").empty());
+        CHECK(s0.core().pending().size() == 0);
+        CHECK(hive.relay("R0").core().pending().size() == 0);
+        // The sibling heard nothing at all.
+        CHECK(hive.recorder("S1").since(s1_mark).empty());
+    }
+
+    SECTION("the relay's own agent answers: nothing is escalated") {
+        hive.relay("R0").agent().on_query("question", answer_from("R0"));
+        hive.master("M0").agent().on_query("question", answer_from("M0"));
+        const std::string query_id = s0.query(BusMessage("question"));
+        hive.run_for(12s);
+        INFO(transcripts(hive, {"S0", "R0", "M0"}, 14));
+        CHECK(answers_from(s0.bus(), query_id) == std::vector<std::string>{"R0"});
+        CHECK(records_of(hive.recorder("M0"), Kind::in, MessageType::query).empty());
+        CHECK(hive.recorder("S1").since(s1_mark).empty());
+    }
+
+    SECTION("nobody answers: M0 times out and the satellite gets hive.query.timeout") {
+        const std::string query_id = s0.query(BusMessage("question"));
+        REQUIRE(hive.run_until([&] { return !s0.bus().injected_of("hive.query.timeout").empty(); },
+                               25s));
+        REQUIRE(hive.run_until_idle());
+        INFO(transcripts(hive, {"S0", "R0", "M0"}, 14));
+        // R0 escalated at 5 s, M0 gave up at its own 5 s deadline: the satellite's 30 s wait
+        // was ended by the timeout reply, not by its own timer.
+        CHECK(hive.simulation().now() - t0 < 11s);
+        const auto timeouts = s0.bus().injected_of("hive.query.timeout");
+        REQUIRE(timeouts.size() == 1);
+        CHECK(timeouts[0].data().get_string("query_id") == query_id);
+        CHECK(timeouts[0].data().get_string("error") == "no_answer");
+        CHECK(drops(hive.recorder("S0"), "query timeout").empty());
+        CHECK(responses_in(hive.recorder("R0"), MessageType::query).size() == 1);
+        CHECK(hive.recorder("S1").since(s1_mark).empty());
+        CHECK(hive.relay("R0").core().pending().size() == 0);
+    }
+}
+
+TEST_CASE("relay: a CASCADE from a satellite under a relay fans out over the hive and every "
+          "answer returns to the originator only",
+          "[topology][relay][cascade]") {
+    // M0 ← {R0 ← {S0, S1}, S2}: S1 is a sibling, S2 another client of M0.
+    auto builder = fast(scenarios::with_relay({"cascade.ask"}));
+    builder.add_satellite("S2", "M0", [] {
+        topology::SatelliteSpec spec;
+        spec.acl.allowed_types = {"cascade.ask"};
+        return spec;
+    }());
+    auto hive = start(builder);
+    hive.master("M0").agent().on_query("cascade.ask", answer_from("M0"));
+    hive.relay("R0").agent().on_query("cascade.ask", answer_from("R0"));
+    hive.satellite("S1").bus().on_query("cascade.ask", answer_from("S1"));
+    hive.satellite("S2").bus().on_query("cascade.ask", answer_from("S2"));
+
+    auto& s0 = hive.satellite("S0");
+    const std::string query_id = s0.cascade(BusMessage("cascade.ask"));
+    hive.run_for(2s);
+    INFO(transcripts(hive, {"S0", "R0", "M0", "S1", "S2"}, 16));
+
+    // Fan-out: every other node was asked, each once.
+    CHECK(hive.master("M0").agent().injected_of("cascade.ask").size() == 1);
+    CHECK(hive.relay("R0").agent().injected_of("cascade.ask").size() == 1);
+    CHECK(hive.satellite("S1").bus().injected_of("cascade.ask").size() == 1);
+    CHECK(hive.satellite("S2").bus().injected_of("cascade.ask").size() == 1);
+    CHECK(s0.bus().injected_of("cascade.ask").empty());
+
+    // Every answer came back to S0, each once, carrying the query id.
+    CHECK(answers_from(s0.bus(), query_id) == std::vector<std::string>{"M0", "R0", "S1", "S2"});
+    CHECK(responses_in(hive.recorder("S0"), MessageType::cascade).size() == 4);
+    // ... and to nobody else.
+    for (const char* name : {"S1", "S2"}) {
+        INFO(name);
+        CHECK(responses_in(hive.recorder(name), MessageType::cascade).empty());
+        CHECK(hive.satellite(name).bus().injected_of("answer").empty());
+    }
+    // Answers are never injected at intermediate nodes.
+    CHECK(hive.relay("R0").agent().injected_of("answer").empty());
+    CHECK(hive.master("M0").agent().injected_of("answer").empty());
+    // The request reached S2 through both masters, with their hops.
+    const auto at_s2 = records_of(hive.recorder("S2"), Kind::in, MessageType::cascade);
+    REQUIRE(at_s2.size() == 1);
+    CHECK(hop_sources(at_s2[0].message->route()) == std::vector<std::string>{"S0", "R0", "M0"});
+    CHECK(at_s2[0].message->metadata().get_string("query_id") == query_id);
+}
