@@ -23,7 +23,7 @@ test: deps
 run: deps
 	$(CMAKE) --preset dev
 	$(CMAKE) --build --preset dev
-	./build/hivescope-cli run star --satellites 50 --seed 7
+	./build/hivescope run star --satellites 50 --seed 7
 
 asan: deps
 	$(CMAKE) --preset asan

@@ -133,3 +133,17 @@ TEST_CASE("both ends of a handshake share one PBKDF2 derivation", "[topology][kd
     CHECK(unshared.kdf_cache() == nullptr);
     CHECK(unshared.master("M0").clients().size() == 3);
 }
+
+TEST_CASE("a stopped hive starts again, and starting a running hive is harmless", "[topology]") {
+    auto hive = fast(with_relay({"speak"})).start();
+    hive.start(); // no-op while running
+    CHECK(hive.master("M0").clients().size() == 1);
+    hive.stop();
+    CHECK_FALSE(hive.satellite("S0").connected());
+    hive.start();
+    CHECK(hive.running());
+    CHECK(hive.satellite("S0").handshake_complete());
+    CHECK(hive.satellite("S1").handshake_complete());
+    CHECK(hive.relay("R0").satellite().handshake_complete());
+    CHECK(hive.relay("R0").master().clients().size() == 2);
+}

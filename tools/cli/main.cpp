@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
             return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         }
     } catch (const std::exception& error) {
-        std::cerr << "hivescope-cli: " << error.what() << "\n";
+        std::cerr << "hivescope: " << error.what() << "\n";
         return 2;
     }
     return EXIT_SUCCESS;

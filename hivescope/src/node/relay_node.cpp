@@ -19,7 +19,13 @@ RelayNode::RelayNode(sim::Network& network, RelayOptions options)
         downstream_.route_agent_message(message);
         upstream_.route_local(message);
     });
-    network.listen(core_.node_id(), downstream_);
+    start();
+}
+
+void RelayNode::start() {
+    if (listening_)
+        return;
+    core_.network().listen(core_.node_id(), downstream_);
     listening_ = true;
 }
 

@@ -14,7 +14,7 @@ Hive::Hive(Hive&& other) noexcept
       satellite_names_(std::move(other.satellite_names_)),
       relay_names_(std::move(other.relay_names_)),
       relay_start_order_(std::move(other.relay_start_order_)),
-      running_(std::exchange(other.running_, false)) {}
+      running_(std::exchange(other.running_, false)), start_timeout_(other.start_timeout_) {}
 
 Hive& Hive::operator=(Hive&& other) noexcept {
     if (this != &other) {
@@ -35,6 +35,7 @@ Hive& Hive::operator=(Hive&& other) noexcept {
         relay_names_ = std::move(other.relay_names_);
         relay_start_order_ = std::move(other.relay_start_order_);
         running_ = std::exchange(other.running_, false);
+        start_timeout_ = other.start_timeout_;
     }
     return *this;
 }
@@ -150,6 +151,51 @@ void Hive::stop() noexcept {
     } catch (...) {
         // Stopping must not throw (it runs in destructors); whatever failed is in the records.
     }
+}
+
+void Hive::start() {
+    if (running_)
+        return;
+    for (const auto& name : master_names_)
+        masters_.at(name)->start();
+    for (const auto& name : relay_start_order_)
+        relays_.at(name)->start();
+    connect_all();
+}
+
+void Hive::connect_all() {
+    running_ = true;
+    for (const auto& name : relay_start_order_)
+        relays_.at(name)->connect();
+    for (const auto& name : satellite_names_)
+        satellites_.at(name)->connect();
+
+    const auto all_ready = [this] {
+        for (const auto& [name, relay] : relays_)
+            if (!relay->satellite().handshake_complete())
+                return false;
+        for (const auto& [name, satellite] : satellites_)
+            if (!satellite->handshake_complete())
+                return false;
+        return true;
+    };
+    if (simulation_->run_until(all_ready, start_timeout_))
+        return;
+    std::string failed;
+    const auto describe = [&failed](const std::string& name, const node::SatelliteRole& role) {
+        if (role.handshake_complete())
+            return;
+        failed += (failed.empty() ? "" : "; ") + name;
+        if (const auto& close = role.closed_by())
+            failed += " (closed " + std::to_string(close->code) + " " + close->reason + ")";
+        else
+            failed += " (no handshake within the start timeout)";
+    };
+    for (auto& [name, relay] : relays_)
+        describe(name, relay->satellite());
+    for (auto& [name, satellite] : satellites_)
+        describe(name, satellite->role());
+    throw TopologyError("the hive did not start: " + failed);
 }
 
 } // namespace hivescope::topology

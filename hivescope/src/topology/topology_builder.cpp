@@ -239,38 +239,8 @@ Hive TopologyBuilder::start() const {
             node->core().trusted_keys() = pems;
     }
 
-    hive.running_ = true;
-    for (const auto& name : hive.relay_start_order_)
-        hive.relays_.at(name)->connect();
-    for (const auto& name : hive.satellite_names_)
-        hive.satellites_.at(name)->connect();
-
-    const auto all_ready = [&hive] {
-        for (const auto& [name, relay] : hive.relays_)
-            if (!relay->satellite().handshake_complete())
-                return false;
-        for (const auto& [name, satellite] : hive.satellites_)
-            if (!satellite->handshake_complete())
-                return false;
-        return true;
-    };
-    if (!hive.simulation_->run_until(all_ready, options_.start_timeout)) {
-        std::string failed;
-        const auto describe = [&failed](const std::string& name, const node::SatelliteRole& role) {
-            if (role.handshake_complete())
-                return;
-            failed += (failed.empty() ? "" : "; ") + name;
-            if (const auto& close = role.closed_by())
-                failed += " (closed " + std::to_string(close->code) + " " + close->reason + ")";
-            else
-                failed += " (no handshake within the start timeout)";
-        };
-        for (auto& [name, relay] : hive.relays_)
-            describe(name, relay->satellite());
-        for (auto& [name, satellite] : hive.satellites_)
-            describe(name, satellite->role());
-        throw TopologyError("the hive did not start: " + failed);
-    }
+    hive.start_timeout_ = options_.start_timeout;
+    hive.connect_all();
     return hive;
 }
 

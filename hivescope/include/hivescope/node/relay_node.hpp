@@ -35,8 +35,10 @@ class RelayNode {
 
     /// Opens the upstream link (the master half listens from construction).
     void connect() { upstream_.connect(); }
-    /// Closes the upstream link and every downstream client.
+    /// Closes the upstream link and every downstream client, and stops listening.
     void stop();
+    /// Listens again after stop() (harmless while listening); connect() reopens the upstream.
+    void start();
 
     [[nodiscard]] const std::string& node_id() const noexcept { return core_.node_id(); }
     [[nodiscard]] NodeCore& core() noexcept { return core_; }

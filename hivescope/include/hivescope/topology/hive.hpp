@@ -69,6 +69,10 @@ class [[nodiscard]] Hive {
     /// Closes every link (satellites, then relays, then masters) and lets the closes land.
     /// Idempotent; also run by the destructor.
     void stop() noexcept;
+    /// Brings a stopped hive back: masters and relays listen, relays then satellites reconnect
+    /// and handshake again. Harmless while running. Throws TopologyError naming every node that
+    /// did not reconnect within the start timeout.
+    void start();
     [[nodiscard]] bool running() const noexcept { return running_; }
 
   private:
@@ -87,6 +91,11 @@ class [[nodiscard]] Hive {
     std::vector<std::string> relay_names_;
     std::vector<std::string> relay_start_order_; ///< root-most first
     bool running_ = false;
+    sim::Duration start_timeout_{std::chrono::seconds(30)};
+
+    /// Connects relays (root-most first) then satellites, and runs until every handshake is
+    /// complete; throws TopologyError listing the nodes that did not make it.
+    void connect_all();
 };
 
 } // namespace hivescope::topology
