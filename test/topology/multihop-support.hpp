@@ -34,9 +34,10 @@ inline topology::Hive start(const topology::TopologyBuilder& builder) {
     return hive;
 }
 
-/// Records of `recorder` that satisfy `keep`, in order.
-inline std::vector<Record> records(const record::Recorder& recorder,
-                                   const std::function<bool(const Record&)>& keep) {
+/// Records of `recorder` (a Recorder, or a RecordView from `since()`) that satisfy `keep`.
+template <class Records>
+std::vector<Record> records(const Records& recorder,
+                            const std::function<bool(const Record&)>& keep) {
     std::vector<Record> out;
     for (const auto& entry : recorder)
         if (keep(entry))
@@ -45,8 +46,8 @@ inline std::vector<Record> records(const record::Recorder& recorder,
 }
 
 /// Records of one kind whose message has the given outer type.
-inline std::vector<Record> records_of(const record::Recorder& recorder, Kind kind,
-                                      MessageType type) {
+template <class Records>
+std::vector<Record> records_of(const Records& recorder, Kind kind, MessageType type) {
     return records(recorder, [&](const Record& r) {
         return r.kind == kind && r.message && r.message->type() == type;
     });
@@ -62,7 +63,8 @@ inline std::vector<Record> records_of(const record::Recorder& recorder, Kind kin
 }
 
 /// Verdicts that dropped something for `reason`.
-inline std::vector<Record> drops(const record::Recorder& recorder, const std::string& reason) {
+template <class Records>
+std::vector<Record> drops(const Records& recorder, const std::string& reason) {
     return records(recorder, [&](const Record& r) {
         return r.kind == Kind::verdict && r.outcome == Outcome::dropped && r.reason == reason;
     });

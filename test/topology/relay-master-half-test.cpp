@@ -79,11 +79,15 @@ TEST_CASE("relay: admission at the relay's master half refuses a revoked key and
     record.allowed_types = {"recognizer_loop:utterance"};
     record.password = "right password";
 
-    SECTION("a revoked key is refused before any frame") {
+    std::unique_ptr<node::SatelliteNode> refused, failed, retry;
+
+    // 1. A revoked key is refused before any frame.
+    {
         record.api_key = "revoked-joiner-key";
         const int id = relay.database().add(record).client_id;
         REQUIRE(relay.database().revoke(id));
-        auto satellite = joiner("SX", record.api_key, "right password");
+        refused = joiner("SX", record.api_key, "right password");
+        auto& satellite = refused;
         satellite->connect();
         REQUIRE(hive.run_until_idle());
         INFO(satellite->recorder().snapshot().transcript(10) << "\n"
@@ -113,10 +117,12 @@ TEST_CASE("relay: admission at the relay's master half refuses a revoked key and
         CHECK(relay.master().registered_peers().size() == 2);
     }
 
-    SECTION("a wrong password fails the handshake with 1008 'handshake failed'") {
+    // 2. A wrong password fails the handshake with 1008 'handshake failed'.
+    {
         record.api_key = "wrong-password-joiner-key";
         relay.database().add(record);
-        auto satellite = joiner("SX", record.api_key, "wrong password");
+        failed = joiner("SZ", record.api_key, "wrong password");
+        auto& satellite = failed;
         satellite->connect();
         REQUIRE(hive.run_until_idle());
         INFO(satellite->recorder().snapshot().transcript(10) << "\n"
@@ -137,14 +143,15 @@ TEST_CASE("relay: admission at the relay's master half refuses a revoked key and
         CHECK(relay.master().registered_peers().size() == 2);
 
         // The right password, same record, works: the refusal was about the proof.
-        auto retry = joiner("SY", record.api_key, "right password");
+        retry = joiner("SY", record.api_key, "right password");
         retry->connect();
         REQUIRE(hive.run_until_idle());
         CHECK(retry->handshake_complete());
         CHECK(relay.master().registered_peers().size() == 3);
     }
 
-    SECTION("revoking a connected satellite's key closes it on its next message") {
+    // 3. Revoking a connected satellite's key closes it on its next message.
+    {
         auto& s1 = hive.satellite("S1");
         const auto current = relay.database().find_by_key(s1.role().options().access_key);
         REQUIRE(current.has_value());
@@ -158,6 +165,6 @@ TEST_CASE("relay: admission at the relay's master half refuses a revoked key and
         CHECK(failure->close.code == sim::close_code::policy_violation);
         CHECK(failure->close.reason == "invalid api key");
         CHECK(relay.agent().injected_of("recognizer_loop:utterance").empty());
-        CHECK(relay.master().registered_peers().size() == 1);
+        CHECK(relay.master().registered_peers().size() == 2); // S0 and SY
     }
 }

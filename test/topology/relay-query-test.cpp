@@ -48,58 +48,11 @@ TEST_CASE("relay: a QUERY the relay's agent cannot answer is escalated to M0 and
           "[topology][relay][query]") {
     auto hive = start(fast(scenarios::with_relay({"question"})));
     auto& s0 = hive.satellite("S0");
-    const auto t0 = hive.simulation().now();
     const auto s1_mark = hive.recorder("S1").mark();
 
-    SECTION("M0's agent answers after the relay's query timeout") {
-        std::vector<BusMessage> asked_at_m0;
-        hive.master("M0").agent().on_query("question", [&](const BusMessage& request) {
-            asked_at_m0.push_back(request);
-            return std::optional<BusMessage>(
-                request.reply("answer", Json(JsonObject{{"from", "M0"}})));
-        });
-        const std::string query_id = s0.query(BusMessage("question"));
-        REQUIRE(hive.run_until([&] { return !s0.bus().injected_of("answer").empty(); }, 20s));
-        REQUIRE(hive.run_until_idle());
-        INFO(transcripts(hive, {"S0", "R0", "M0", "S1"}, 14));
-
-        // The relay asked its agent first (the shared agent saw the request) and waited its
-        // query timeout (5 s) before escalating.
-        CHECK(hive.relay("R0").agent().injected_of("question").size() == 1);
-        const auto escalated = records(hive.recorder("R0"), [](const Record& r) {
-            return r.kind == Kind::dispatch && r.detail == "query escalated";
-        });
-        REQUIRE(escalated.size() == 1);
-        CHECK(escalated[0].time - t0 >= 5s);
-        const auto up = records_of(hive.recorder("R0"), Kind::out, MessageType::query);
-        REQUIRE(up.size() == 2); // the escalation, then the answer down
-        CHECK(up[0].peer == "M0");
-        CHECK(up[0].message->metadata().get_string("query_id") == query_id);
-        CHECK(up[1].peer == s0.role().peer_id());
-
-        // M0's agent got the request with the same query id and answered it.
-        REQUIRE(asked_at_m0.size() == 1);
-        CHECK(asked_at_m0[0].context().get_string("query_id") == query_id);
-        CHECK(answers_from(s0.bus(), query_id) == std::vector<std::string>{"M0"});
-        CHECK(s0.bus().injected_of("hive.query.timeout").empty());
-        CHECK(s0.core().pending().size() == 0);
-        CHECK(hive.relay("R0").core().pending().size() == 0);
-        // The sibling heard nothing at all.
-        CHECK(hive.recorder("S1").since(s1_mark).empty());
-    }
-
-    SECTION("the relay's own agent answers: nothing is escalated") {
-        hive.relay("R0").agent().on_query("question", answer_from("R0"));
-        hive.master("M0").agent().on_query("question", answer_from("M0"));
-        const std::string query_id = s0.query(BusMessage("question"));
-        hive.run_for(12s);
-        INFO(transcripts(hive, {"S0", "R0", "M0"}, 14));
-        CHECK(answers_from(s0.bus(), query_id) == std::vector<std::string>{"R0"});
-        CHECK(records_of(hive.recorder("M0"), Kind::in, MessageType::query).empty());
-        CHECK(hive.recorder("S1").since(s1_mark).empty());
-    }
-
-    SECTION("nobody answers: M0 times out and the satellite gets hive.query.timeout") {
+    // 1. Nobody answers: M0 times out and the satellite gets hive.query.timeout.
+    {
+        const auto t0 = hive.simulation().now();
         const std::string query_id = s0.query(BusMessage("question"));
         REQUIRE(hive.run_until([&] { return !s0.bus().injected_of("hive.query.timeout").empty(); },
                                25s));
@@ -114,9 +67,63 @@ TEST_CASE("relay: a QUERY the relay's agent cannot answer is escalated to M0 and
         CHECK(timeouts[0].data().get_string("error") == "no_answer");
         CHECK(drops(hive.recorder("S0"), "query timeout").empty());
         CHECK(responses_in(hive.recorder("R0"), MessageType::query).size() == 1);
-        CHECK(hive.recorder("S1").since(s1_mark).empty());
+        CHECK(hive.relay("R0").core().pending().size() == 0);
+        CHECK(hive.master("M0").core().pending().size() == 0);
+    }
+
+    // 2. M0's agent answers, after the relay's query timeout.
+    {
+        std::vector<BusMessage> asked_at_m0;
+        hive.master("M0").agent().on_query("question", [&](const BusMessage& request) {
+            asked_at_m0.push_back(request);
+            return std::optional<BusMessage>(
+                request.reply("answer", Json(JsonObject{{"from", "M0"}})));
+        });
+        const auto t0 = hive.simulation().now();
+        const auto r0_mark = hive.recorder("R0").mark();
+        const std::string query_id = s0.query(BusMessage("question"));
+        REQUIRE(hive.run_until([&] { return !s0.bus().injected_of("answer").empty(); }, 20s));
+        REQUIRE(hive.run_until_idle());
+        INFO(transcripts(hive, {"S0", "R0", "M0", "S1"}, 14));
+
+        // The relay asked its agent first (the shared agent saw the request) and waited its
+        // query timeout (5 s) before escalating.
+        CHECK(hive.relay("R0").agent().injected_of("question").size() == 2);
+        const auto r0 = hive.recorder("R0").since(r0_mark);
+        const auto escalated = records(r0, [](const Record& r) {
+            return r.kind == Kind::dispatch && r.detail == "query escalated";
+        });
+        REQUIRE(escalated.size() == 1);
+        CHECK(escalated[0].time - t0 >= 5s);
+        const auto r0_out = records_of(r0, Kind::out, MessageType::query);
+        REQUIRE(r0_out.size() == 2); // the escalation, then the answer down
+        CHECK(r0_out[0].peer == "M0");
+        CHECK(r0_out[0].message->metadata().get_string("query_id") == query_id);
+        CHECK(r0_out[1].peer == s0.role().peer_id());
+
+        // M0's agent got the request with the same query id and answered it.
+        REQUIRE(asked_at_m0.size() == 1);
+        CHECK(asked_at_m0[0].context().get_string("query_id") == query_id);
+        CHECK(answers_from(s0.bus(), query_id) == std::vector<std::string>{"M0"});
+        CHECK(s0.bus().injected_of("hive.query.timeout").size() == 1); // only the first query's
+        CHECK(s0.core().pending().size() == 0);
         CHECK(hive.relay("R0").core().pending().size() == 0);
     }
+
+    // 3. The relay's own agent answers: nothing is escalated.
+    {
+        hive.relay("R0").agent().on_query("question", answer_from("R0"));
+        const auto m0_mark = hive.recorder("M0").mark();
+        const std::string query_id = s0.query(BusMessage("question"));
+        hive.run_for(12s);
+        INFO(transcripts(hive, {"S0", "R0", "M0"}, 14));
+        CHECK(answers_from(s0.bus(), query_id) == std::vector<std::string>{"R0"});
+        CHECK(records_of(hive.recorder("M0").since(m0_mark), Kind::in, MessageType::query).empty());
+    }
+
+    // The sibling heard nothing of any of it.
+    INFO(transcripts(hive, {"S1"}, 10));
+    CHECK(hive.recorder("S1").since(s1_mark).empty());
 }
 
 TEST_CASE("relay: a CASCADE from a satellite under a relay fans out over the hive and every "
