@@ -166,3 +166,15 @@ TEST_CASE("random JSON values survive dump and parse in every dialect", "[json][
         }
     }
 }
+
+TEST_CASE("literal JSON from initializer lists", "[json]") {
+    const Json utterance{{"utterances", {"hello"}}, {"lang", "en-us"}, {"n", 2}};
+    CHECK(utterance.dump() == R"({"utterances": ["hello"], "lang": "en-us", "n": 2})");
+    const Json list{1, "two", nullptr, 3.5};
+    CHECK(list.dump() == R"([1, "two", null, 3.5])");
+    // Not every element a string-keyed pair: an array of arrays.
+    const Json pairs{{"a", 1}, {2, "b"}};
+    CHECK(pairs.dump() == R"([["a", 1], [2, "b"]])");
+    CHECK(Json{}.is_null());
+    CHECK(Json{{"nested", {{"deep", true}}}}.dump() == R"({"nested": {"deep": true}})");
+}

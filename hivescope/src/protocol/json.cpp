@@ -1,9 +1,11 @@
 #include "hivescope/protocol/json.hpp"
 
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/json_dom.hpp"
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -80,6 +82,22 @@ Json::Json(unsigned long long value) noexcept {
         value_ = static_cast<std::int64_t>(value);
     else
         value_ = static_cast<std::uint64_t>(value);
+}
+
+Json::Json(std::initializer_list<Json> init) {
+    const bool all_pairs =
+        init.size() > 0 && std::all_of(init.begin(), init.end(), [](const Json& item) {
+            return item.is_array() && item.as_array().size() == 2 && item.as_array()[0].is_string();
+        });
+    if (!all_pairs) {
+        value_ = JsonArray(init.begin(), init.end());
+        return;
+    }
+    JsonObject object;
+    object.reserve(init.size());
+    for (const Json& pair : init)
+        object.set(pair.as_array()[0].as_string(), pair.as_array()[1]);
+    value_ = std::move(object);
 }
 
 std::string_view to_string(Json::Kind kind) noexcept {
@@ -470,7 +488,60 @@ namespace {
     }
 }
 
-Json convert(simdjson::dom::element element, std::size_t depth, std::size_t max_depth) {
+[[noreturn]] void too_deep(std::size_t max_depth) {
+    throw ProtocolError(ErrorCode::nesting_too_deep,
+                        "JSON nested deeper than " + std::to_string(max_depth));
+}
+
+} // namespace
+
+namespace detail {
+
+Json::Kind dom_kind(simdjson::dom::element element) noexcept {
+    using simdjson::dom::element_type;
+    switch (element.type()) {
+    case element_type::NULL_VALUE:
+        return Json::Kind::null;
+    case element_type::BOOL:
+        return Json::Kind::boolean;
+    case element_type::INT64:
+        return Json::Kind::integer;
+    case element_type::UINT64:
+        return Json::Kind::unsigned_integer;
+    case element_type::DOUBLE:
+        return Json::Kind::floating;
+    case element_type::STRING:
+        return Json::Kind::string;
+    case element_type::ARRAY:
+        return Json::Kind::array;
+    case element_type::OBJECT:
+        return Json::Kind::object;
+    }
+    return Json::Kind::null;
+}
+
+void check_dom_depth(simdjson::dom::element element, std::size_t depth, std::size_t max_depth) {
+    using simdjson::dom::element_type;
+    if (element.type() == element_type::ARRAY) {
+        if (depth >= max_depth)
+            too_deep(max_depth);
+        simdjson::dom::array source;
+        if (element.get_array().get(source) != simdjson::SUCCESS)
+            throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON array");
+        for (auto child : source)
+            check_dom_depth(child, depth + 1, max_depth);
+    } else if (element.type() == element_type::OBJECT) {
+        if (depth >= max_depth)
+            too_deep(max_depth);
+        simdjson::dom::object source;
+        if (element.get_object().get(source) != simdjson::SUCCESS)
+            throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON object");
+        for (auto field : source)
+            check_dom_depth(field.value, depth + 1, max_depth);
+    }
+}
+
+Json dom_to_json(simdjson::dom::element element, std::size_t depth, std::size_t max_depth) {
     using simdjson::dom::element_type;
     switch (element.type()) {
     case element_type::NULL_VALUE:
@@ -487,8 +558,7 @@ Json convert(simdjson::dom::element element, std::size_t depth, std::size_t max_
         return Json(std::string(element.get_string().value_unsafe()));
     case element_type::ARRAY: {
         if (depth >= max_depth)
-            throw ProtocolError(ErrorCode::nesting_too_deep,
-                                "JSON nested deeper than " + std::to_string(max_depth));
+            too_deep(max_depth);
         // Materialise the array before iterating: iterating the temporary result trips GCC 12's
         // dangling-pointer analysis inside simdjson at -O2.
         simdjson::dom::array source;
@@ -497,29 +567,26 @@ Json convert(simdjson::dom::element element, std::size_t depth, std::size_t max_
         JsonArray items;
         items.reserve(source.size());
         for (auto child : source)
-            items.push_back(convert(child, depth + 1, max_depth));
+            items.push_back(dom_to_json(child, depth + 1, max_depth));
         return Json(std::move(items));
     }
     case element_type::OBJECT: {
         if (depth >= max_depth)
-            throw ProtocolError(ErrorCode::nesting_too_deep,
-                                "JSON nested deeper than " + std::to_string(max_depth));
+            too_deep(max_depth);
         JsonObject object;
         simdjson::dom::object source;
         if (element.get_object().get(source) != simdjson::SUCCESS)
             throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON object");
         object.reserve(source.size());
         for (auto field : source)
-            object.set(std::string(field.key), convert(field.value, depth + 1, max_depth));
+            object.set(std::string(field.key), dom_to_json(field.value, depth + 1, max_depth));
         return Json(std::move(object));
     }
     }
     throw ProtocolError(ErrorCode::malformed_json, "unexpected JSON element");
 }
 
-} // namespace
-
-Json Json::parse(std::string_view text, const JsonParseLimits& limits) {
+simdjson::dom::element parse_dom(std::string_view text, const JsonParseLimits& limits) {
     if (text.size() > limits.max_bytes)
         throw ProtocolError(ErrorCode::malformed_json,
                             "JSON text of " + std::to_string(text.size()) +
@@ -529,13 +596,20 @@ Json Json::parse(std::string_view text, const JsonParseLimits& limits) {
     if (text.empty())
         throw ProtocolError(ErrorCode::malformed_json, "empty JSON text");
     // One parser per thread: simdjson's parser owns large scratch buffers whose allocation would
-    // dominate the cost of parsing a 300-byte frame. It carries no state between calls.
+    // dominate the cost of parsing a 300-byte frame. It carries no state between calls other
+    // than the last document, which callers use before parsing again.
     thread_local simdjson::dom::parser parser;
     simdjson::dom::element root;
     auto error = parser.parse(text.data(), text.size(), true).get(root);
     if (error)
         parse_failure(error);
-    return convert(root, 0, limits.max_depth);
+    return root;
+}
+
+} // namespace detail
+
+Json Json::parse(std::string_view text, const JsonParseLimits& limits) {
+    return detail::dom_to_json(detail::parse_dom(text, limits), 0, limits.max_depth);
 }
 
 } // namespace hivescope::protocol

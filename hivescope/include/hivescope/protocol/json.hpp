@@ -95,6 +95,11 @@ class Json {
     Json(const char* value) : value_(std::string(value)) {}
     Json(JsonArray value) noexcept : value_(std::move(value)) {}
     Json(JsonObject value) noexcept : value_(std::move(value)) {}
+    /// Literal JSON in C++, as nlohmann/json reads it: a list whose elements are all
+    /// `{"key", value}` pairs is an object, anything else an array. So
+    /// `Json{{"utterances", {"hello"}}}` is `{"utterances": ["hello"]}`. Use the explicit
+    /// `JsonArray{...}` / `JsonObject{...}` when the intent could be read either way.
+    Json(std::initializer_list<Json> init);
 
     /// An empty object (`Json()` is null).
     [[nodiscard]] static Json object() { return Json(JsonObject{}); }
@@ -158,9 +163,15 @@ class Json {
 
 // Defined here rather than in JsonObject because they need Json complete (clang with
 // libstdc++ instantiates std::pair<std::string, Json> for them eagerly).
-inline std::size_t JsonObject::size() const noexcept { return members_.size(); }
-inline bool JsonObject::empty() const noexcept { return members_.empty(); }
-inline void JsonObject::reserve(std::size_t n) { members_.reserve(n); }
+inline std::size_t JsonObject::size() const noexcept {
+    return members_.size();
+}
+inline bool JsonObject::empty() const noexcept {
+    return members_.empty();
+}
+inline void JsonObject::reserve(std::size_t n) {
+    members_.reserve(n);
+}
 
 /// The name of a kind ("object", "string", ...), for error messages.
 [[nodiscard]] std::string_view to_string(Json::Kind kind) noexcept;
