@@ -8,6 +8,7 @@
 
 using namespace hivescope;
 using namespace hivescope::test::multihop;
+using namespace std::chrono_literals;
 using protocol::BusMessage;
 using protocol::Json;
 using protocol::JsonObject;
@@ -47,7 +48,7 @@ std::size_t injected_notes(topology::Hive& hive, const std::string& name) {
 }
 
 // Records in which a node looked inside an INTERCOM: opened it, or dropped it for its content.
-std::vector<Record> intercom_reads(const record::Recorder& recorder) {
+template <class Records> std::vector<Record> intercom_reads(const Records& recorder) {
     return records(recorder, [](const Record& r) {
         const bool opened = r.kind == Kind::dispatch &&
                             (r.detail == "intercom" || r.detail.rfind("intercom verified", 0) == 0);
@@ -136,5 +137,44 @@ TEST_CASE("relay: an INTERCOM wrapped in a transport crosses relays and masters 
         CHECK(injected_notes(hive, "S2") == 1); // still only the first one
         CHECK(injected_notes(hive, "S1") == 1);
         CHECK(injected_notes(hive, "S3") == 0);
+    }
+
+    // 4. In a QUERY addressed to M0: the relay cannot open it, so it escalates it at once
+    // without asking its agent (B.9); M0 opens it, its agent answers, and the answer comes back
+    // to the asking satellite, which was waiting for it under the query id.
+    {
+        hive.master("M0").agent().on_query("intercom.note", [](const BusMessage& request) {
+            return std::optional<BusMessage>(
+                request.reply("answer", Json(JsonObject{{"from", "M0"}})));
+        });
+        const std::string m0_pem = hive.master("M0").core().identity().public_pem();
+        const auto r0_mark = hive.recorder("R0").mark();
+        // A non-default session: M0 injects the opened BUS through B.5 under R0's record.
+        const BusMessage question(
+            "intercom.note", Json(JsonObject{{"text", "for M0"}}),
+            Json(JsonObject{{"session", Json(JsonObject{{"session_id", "s0-private"}})}}));
+        s0.send_intercom(HiveMessage::bus(question), m0_pem, MessageType::query);
+        hive.run_for(1s); // well inside every query timeout: nobody waited for a deadline
+        INFO(transcripts(hive, {"S0", "R0", "M0"}, 12));
+
+        const auto sent = records_of(hive.recorder("S0"), Kind::out, MessageType::query);
+        REQUIRE(sent.size() == 1);
+        const std::string query_id = sent[0].message->metadata().get_string("query_id");
+        CHECK_FALSE(query_id.empty());
+        const auto answers = hive.satellite("S0").bus().injected_of("answer");
+        REQUIRE(answers.size() == 1);
+        CHECK(answers[0].data().get_string("from") == "M0");
+        CHECK(answers[0].context().get_string("query_id") == query_id);
+        CHECK(drops(hive.recorder("S0"), "unknown query").empty());
+        CHECK(hive.satellite("S0").core().pending().size() == 0);
+        // The relay passed it up unread and never injected it.
+        const auto r0 = hive.recorder("R0").since(r0_mark);
+        CHECK(intercom_reads(r0).empty());
+        CHECK(injected_notes(hive, "R0") == 0);
+        const auto up = records_of(r0, Kind::out, MessageType::query);
+        REQUIRE(up.size() == 2); // up to M0, then the answer down to S0
+        CHECK(up[0].peer == "M0");
+        CHECK(up[1].peer == s0.peer_id());
+        CHECK(hive.master("M0").agent().injected_of("intercom.note").size() == 1);
     }
 }

@@ -501,10 +501,10 @@ void SatelliteRole::escalate(BusMessage bus, std::optional<std::string> target_s
     escalate(HiveMessage::bus(prepare_bus(std::move(bus))), std::move(target_site_id));
 }
 
-std::string SatelliteRole::send_request(MessageType kind, BusMessage bus) {
+std::string SatelliteRole::send_request(MessageType kind, HiveMessage inner) {
     require_ready(wire_name(kind));
     const std::string query_id = core_.new_id();
-    HiveMessage request = HiveMessage::wrap(kind, HiveMessage::bus(prepare_bus(std::move(bus))));
+    HiveMessage request = HiveMessage::wrap(kind, std::move(inner));
     request.metadata()["query_id"] = Json(query_id);
 
     PendingRequest pending;
@@ -531,11 +531,11 @@ std::string SatelliteRole::send_request(MessageType kind, BusMessage bus) {
 }
 
 std::string SatelliteRole::query(BusMessage bus) {
-    return send_request(MessageType::query, std::move(bus));
+    return send_request(MessageType::query, HiveMessage::bus(prepare_bus(std::move(bus))));
 }
 
 std::string SatelliteRole::cascade(BusMessage bus) {
-    return send_request(MessageType::cascade, std::move(bus));
+    return send_request(MessageType::cascade, HiveMessage::bus(prepare_bus(std::move(bus))));
 }
 
 void SatelliteRole::send_intercom(const HiveMessage& inner, const std::string& addressee_pem,
@@ -547,6 +547,12 @@ void SatelliteRole::send_intercom(const HiveMessage& inner, const std::string& a
                                 std::string(wire_name(*transport)));
     HiveMessage sealed = seal_intercom(inner, RsaPublicKey::from_pem(addressee_pem),
                                        core_.identity(), core_.random());
+    if (transport && (*transport == MessageType::query || *transport == MessageType::cascade)) {
+        // Like every QUERY and CASCADE of ours: a query id and a pending entry, so the answer
+        // that comes back is delivered rather than dropped as an unknown query (B.9).
+        (void)send_request(*transport, std::move(sealed));
+        return;
+    }
     if (transport)
         send(HiveMessage::wrap(*transport, std::move(sealed)));
     else

@@ -146,7 +146,8 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
     std::string query(protocol::BusMessage bus);
     std::string cascade(protocol::BusMessage bus);
     /// An INTERCOM sealed for `addressee_pem` and signed with this node's identity (B.10),
-    /// optionally wrapped in a transport (`broadcast`, `propagate`, `escalate`) to cross nodes.
+    /// optionally wrapped in a transport (`broadcast`, `propagate`, `escalate`) to cross nodes;
+    /// wrapped in `query` / `cascade` it gets a query id and waits for answers like query().
     void send_intercom(const protocol::HiveMessage& inner, const std::string& addressee_pem,
                        std::optional<protocol::MessageType> transport = {});
     /// A BINARY message (always a binary frame).
@@ -186,7 +187,8 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
     void transmit(protocol::HiveMessage message, bool plaintext = false);
     void add_hop(protocol::HiveMessage& message) const;
     protocol::BusMessage prepare_bus(protocol::BusMessage message) const;
-    std::string send_request(protocol::MessageType kind, protocol::BusMessage bus);
+    /// QUERY / CASCADE around `inner` with a fresh `metadata.query_id`, kept pending (B.9).
+    std::string send_request(protocol::MessageType kind, protocol::HiveMessage inner);
     [[nodiscard]] std::string peer_label() const;
 
     // inbound traffic (satellite_receive.cpp)
