@@ -147,3 +147,16 @@ TEST_CASE("a stopped hive starts again, and starting a running hive is harmless"
     CHECK(hive.relay("R0").satellite().handshake_complete());
     CHECK(hive.relay("R0").master().clients().size() == 2);
 }
+
+TEST_CASE("a hive mark separates what came before from what follows", "[topology]") {
+    auto hive = fast(single_satellite({"speak"})).start();
+    const topology::HiveMark mark = hive.mark();
+    CHECK(hive.recorder("M0").since(mark.of("M0")).empty());
+    hive.satellite("S0").send(protocol::BusMessage("speak"));
+    hive.run_until_idle();
+    const auto after = hive.recorder("M0").since(mark.of("M0"));
+    CHECK_FALSE(after.empty());
+    CHECK(after[0].sequence == mark.of("M0").position);
+    CHECK(mark.of("nobody").position == 0);
+    CHECK(mark.time <= hive.simulation().now());
+}

@@ -97,6 +97,18 @@ bool Hive::run_until(const std::function<bool()>& predicate, sim::Duration timeo
     return simulation_->run_until(predicate, timeout);
 }
 
+HiveMark Hive::mark() const {
+    HiveMark mark;
+    mark.time = simulation_->now();
+    for (const auto& [name, node] : masters_)
+        mark.positions[name] = node->recorder().mark();
+    for (const auto& [name, node] : relays_)
+        mark.positions[name] = node->recorder().mark();
+    for (const auto& [name, node] : satellites_)
+        mark.positions[name] = node->recorder().mark();
+    return mark;
+}
+
 std::uint64_t Hive::trace_digest() const {
     std::uint64_t hash = 14695981039346656037ull;
     const auto mix = [&hash](const std::string& name, std::uint64_t digest) {

@@ -35,6 +35,8 @@ class SatelliteNode {
     [[nodiscard]] bool handshake_complete() const noexcept { return role_.handshake_complete(); }
     void send(protocol::HiveMessage message) { role_.send(std::move(message)); }
     void send_bus(protocol::BusMessage message) { role_.send_bus(std::move(message)); }
+    /// An OVOS message goes as a BUS prepared like send_bus() (session, source, destination).
+    void send(protocol::BusMessage message) { role_.send_bus(std::move(message)); }
     std::string query(protocol::BusMessage message) { return role_.query(std::move(message)); }
     std::string cascade(protocol::BusMessage message) { return role_.cascade(std::move(message)); }
 

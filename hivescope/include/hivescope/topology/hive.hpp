@@ -20,6 +20,19 @@ namespace hivescope::topology {
 
 class TopologyBuilder;
 
+/// A point in a whole hive's history: every recorder's length at one instant, so a test can
+/// look only at what happened after it (`Recorder::since(mark.of(name))`).
+struct HiveMark {
+    sim::VirtualTime time{0};
+    std::map<std::string, record::Mark> positions; ///< by node name
+
+    /// The mark of one node; a node without records at mark time starts at 0.
+    [[nodiscard]] record::Mark of(const std::string& node) const {
+        const auto it = positions.find(node);
+        return it == positions.end() ? record::Mark{} : it->second;
+    }
+};
+
 /// The running topology.
 class [[nodiscard]] Hive {
   public:
@@ -60,6 +73,9 @@ class [[nodiscard]] Hive {
     void run_for(sim::Duration duration);
     /// Runs until `predicate` holds or `timeout` of virtual time passed; returns whether it held.
     bool run_until(const std::function<bool()>& predicate, sim::Duration timeout);
+
+    /// Every recorder's current position, to assert only on what follows.
+    [[nodiscard]] HiveMark mark() const;
 
     /// A digest of every node's recorder, in name order: same seed ⇒ same digest.
     [[nodiscard]] std::uint64_t trace_digest() const;
