@@ -89,6 +89,23 @@ TEST_CASE("ping: a flood from the root and one from a leaf map the whole tree at
         CHECK(hive.relay(relay).core().flood_cache().contains(root_flood));
         CHECK(hive.relay(relay).core().flood_cache().contains(leaf_flood));
     }
+    // A relay's agent hears hive.ping.received for every new entry of the relay's map (B.6),
+    // whichever half learned it: M0 and the other subtrees are learned from upstream.
+    for (const auto& relay : hive.relay_names()) {
+        for (const auto& flood : {root_flood, leaf_flood}) {
+            INFO(relay << " flood " << flood);
+            std::set<std::string> mapped;
+            for (const auto& [key, entry] : hive.relay(relay).core().hive_map().entries())
+                if (key.first == flood)
+                    mapped.insert(entry.peer);
+            std::set<std::string> announced;
+            for (const auto& event : hive.relay(relay).agent().injected_of("hive.ping.received"))
+                if (event.data().get_string("flood_id") == flood)
+                    announced.insert(event.data().get_string("peer"));
+            CHECK(joined(announced) == joined(mapped));
+            CHECK(mapped.count("M0") == 1);
+        }
+    }
     // Satellites answer upstream only, once per flood; the leaf's own flood is its only PING.
     for (const auto& satellite : hive.satellite_names()) {
         INFO(satellite);

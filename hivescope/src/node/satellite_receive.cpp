@@ -242,7 +242,23 @@ void SatelliteRole::receive_ping(const HiveMessage& propagate) {
         for (const auto& [key, value] : ping.as_object())
             if (key != "flood_id" && key != "peer" && key != "site_id" && key != "timestamp")
                 observed.extra[key] = value;
-        core_.hive_map().observe(std::move(observed));
+        const std::string site_id = observed.site_id;
+        if (core_.hive_map().observe(std::move(observed)) && core_.downstream != nullptr) {
+            // A relay's agent is a master's agent: it hears of every new hive-map entry, also
+            // the ones its upstream half learned (B.6, B.8).
+            const BusMessage event("hive.ping.received",
+                                   Json(JsonObject{{"flood_id", Json(flood_id)},
+                                                   {"peer", Json(peer)},
+                                                   {"site_id", Json(site_id)}}),
+                                   Json(JsonObject{{"source", Json(peer)}}));
+            record::Record entry;
+            entry.kind = Kind::inject;
+            entry.peer = "agent";
+            entry.message = HiveMessage::bus(event);
+            entry.detail = "agent event";
+            core_.record(std::move(entry));
+            core_.bus().inject(event, peer);
+        }
         std::vector<std::string> path{peer};
         const auto& route =
             propagate.route().empty() ? propagate.inner().route() : propagate.route();
