@@ -172,3 +172,67 @@ TEST_CASE("relay: a CASCADE from a satellite under a relay fans out over the hiv
     CHECK(hop_sources(at_s2[0].message->route()) == std::vector<std::string>{"S0", "R0", "M0"});
     CHECK(at_s2[0].message->metadata().get_string("query_id") == query_id);
 }
+
+TEST_CASE("relay: a QUERY climbs a chain of relays, one query timeout per level, and M0's answer "
+          "retraces the route down (responses are exempt from the loop check)",
+          "[topology][relay][query]") {
+    // M0 ← R1 ← R2 ← R3 ← S0.
+    auto hive = start(fast(scenarios::chain_topology(3, {"question"})));
+    hive.master("M0").agent().on_query("question", answer_from("M0"));
+    auto& s0 = hive.satellite("S0");
+    const auto t0 = hive.simulation().now();
+    const std::string query_id = s0.query(BusMessage("question"));
+    REQUIRE(hive.run_until([&] { return !s0.bus().injected_of("answer").empty(); }, 29s));
+    REQUIRE(hive.run_until_idle());
+    INFO(transcripts(hive, {"S0", "R3", "R2", "R1", "M0"}, 10));
+
+    // Each relay asked its agent and escalated after its own 5 s (B.9 step 2).
+    for (const auto& [relay, after] :
+         {std::pair{"R3", 5s}, std::pair{"R2", 10s}, std::pair{"R1", 15s}}) {
+        INFO(relay);
+        CHECK(hive.relay(relay).agent().injected_of("question").size() == 1);
+        const auto escalated = records(hive.recorder(relay), [](const Record& r) {
+            return r.kind == Kind::dispatch && r.detail == "query escalated";
+        });
+        REQUIRE(escalated.size() == 1);
+        CHECK(escalated[0].time - t0 >= after);
+        CHECK(hive.relay(relay).core().pending().size() == 0);
+    }
+    CHECK(answers_from(s0.bus(), query_id) == std::vector<std::string>{"M0"});
+    // The answer's route is the request's, extended by every node on the way back: it names
+    // R1, R2 and R3 twice, and no relay dropped it as a loop.
+    const auto answer = responses_in(hive.recorder("S0"), MessageType::query);
+    REQUIRE(answer.size() == 1);
+    CHECK(hop_sources(answer[0].message->route()) ==
+          std::vector<std::string>{"S0", "R3", "R2", "R1", "M0", "R1", "R2", "R3"});
+    for (const char* relay : {"R1", "R2", "R3"})
+        CHECK(drops(hive.recorder(relay), "loop").empty());
+}
+
+TEST_CASE("relay: a QUERY waiting on a lost upstream is answered with hive.query.timeout",
+          "[topology][relay][query]") {
+    auto hive = start(fast(scenarios::with_relay({"question"})));
+    auto& s0 = hive.satellite("S0");
+
+    // Escalated, then M0 drops the relay: the relay answers at once (B.9 step 3).
+    const std::string first = s0.query(BusMessage("question"));
+    hive.run_for(6s);
+    REQUIRE(hive.relay("R0").core().pending().find(first) != nullptr);
+    const auto lost_at = hive.simulation().now();
+    REQUIRE(hive.master("M0").role().disconnect(hive.relay("R0").satellite().peer_id(),
+                                                {sim::close_code::normal, "maintenance"}));
+    REQUIRE(
+        hive.run_until([&] { return !s0.bus().injected_of("hive.query.timeout").empty(); }, 1s));
+    INFO(transcripts(hive, {"S0", "R0", "M0"}, 12));
+    CHECK(hive.simulation().now() - lost_at < 100ms);
+    CHECK(s0.bus().injected_of("hive.query.timeout")[0].data().get_string("query_id") == first);
+
+    // With no upstream, the relay is a top master for the next QUERY: its own timeout reply.
+    const auto asked_at = hive.simulation().now();
+    const std::string second = s0.query(BusMessage("question"));
+    REQUIRE(hive.run_until([&] { return s0.bus().injected_of("hive.query.timeout").size() == 2; },
+                           10s));
+    CHECK(hive.simulation().now() - asked_at >= 5s);
+    CHECK(s0.bus().injected_of("hive.query.timeout")[1].data().get_string("query_id") == second);
+    CHECK(hive.satellite("S1").bus().injected_of("hive.query.timeout").empty());
+}
