@@ -18,6 +18,9 @@ struct Run {
     std::uint64_t digest = 0;
     std::size_t records = 0;
     std::string transcript;
+    std::size_t spoken = 0;          // satellites that got their relay agent's reply
+    std::size_t cascade_answers = 0; // at S0.1, from S2.1 under another relay
+    std::size_t query_answers = 0;   // at S2.2, from M0
 };
 
 // Every kind of multi-hop traffic: utterances answered by relay agents, a PROPAGATE and an
@@ -49,6 +52,10 @@ Run run(std::uint64_t seed) {
     hive.run_for(40s);
 
     Run out;
+    for (const auto& name : hive.satellite_names())
+        out.spoken += hive.satellite(name).bus().injected_of("speak").size();
+    out.cascade_answers = hive.satellite("S0.1").bus().injected_of("answer").size();
+    out.query_answers = hive.satellite("S2.2").bus().injected_of("answer").size();
     out.digest = hive.trace_digest();
     for (const auto& name : all_names(hive))
         out.records += hive.recorder(name).size();
@@ -82,8 +89,11 @@ TEST_CASE("determinism: the same traffic on tree(2, 3) with one seed gives one t
     const Run other = run(43);
     INFO(first_difference(first.transcript, second.transcript));
     INFO("records: " << first.records << " / " << second.records << " / " << other.records);
-    // A meaningful amount of traffic crossed the tree.
+    // A meaningful amount of traffic crossed the tree, and landed where it should.
     CHECK(first.records > 1000);
+    CHECK(first.spoken == 9);
+    CHECK(first.cascade_answers == 1);
+    CHECK(first.query_answers == 1);
     CHECK(first.records == second.records);
     CHECK(first.transcript == second.transcript);
     CHECK(first.digest == second.digest);
