@@ -177,4 +177,22 @@ TEST_CASE("relay: an INTERCOM wrapped in a transport crosses relays and masters 
         CHECK(up[1].peer == s0.peer_id());
         CHECK(hive.master("M0").agent().injected_of("intercom.note").size() == 1);
     }
+
+    // 5. In an ESCALATE addressed to the relay itself: its master half opens it and injects it
+    // under S0's record, and the message is consumed there, never sent on to M0 (B.7.1 step 4).
+    {
+        const std::string r0_pem = hive.relay("R0").core().identity().public_pem();
+        const auto m0_mark = hive.recorder("M0").mark();
+        const BusMessage note(
+            "intercom.note", Json(JsonObject{{"text", "for R0"}}),
+            Json(JsonObject{{"session", Json(JsonObject{{"session_id", "s0-private"}})}}));
+        s0.send_intercom(HiveMessage::bus(note), r0_pem, MessageType::escalate);
+        REQUIRE(hive.run_until_idle());
+        INFO(transcripts(hive, {"S0", "R0", "M0"}, 12));
+        const auto at_r0 = hive.relay("R0").agent().injected_of("intercom.note");
+        REQUIRE(at_r0.size() == 1);
+        CHECK(at_r0[0].data().get_string("text") == "for R0");
+        CHECK(at_r0[0].context().get_string("source") == s0.peer_id());
+        CHECK(hive.recorder("M0").since(m0_mark).empty());
+    }
 }

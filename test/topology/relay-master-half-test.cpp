@@ -54,6 +54,26 @@ TEST_CASE("relay: an utterance from a satellite under a relay is answered by the
     CHECK(records_of(hive.recorder("S1"), Kind::in, MessageType::bus).empty());
 }
 
+TEST_CASE("relay: BINARY from a satellite under a relay is dispatched by the relay's handler "
+          "and goes no further",
+          "[topology][relay][binary]") {
+    auto hive = start(fast(scenarios::with_relay({"recognizer_loop:utterance"})));
+    const auto m0_mark = hive.recorder("M0").mark();
+    hive.satellite("S0").role().send_binary(protocol::BinaryPayloadType::file,
+                                            protocol::to_bytes("file bytes"),
+                                            Json(JsonObject{{"file_name", "a.txt"}}));
+    REQUIRE(hive.run_until_idle());
+    INFO(transcripts(hive, {"S0", "R0", "M0"}, 10));
+    const auto& calls = hive.relay("R0").agent().binary_calls();
+    REQUIRE(calls.size() == 1);
+    CHECK(calls[0].handler == "receive_file");
+    CHECK(calls[0].peer == hive.satellite("S0").role().peer_id());
+    CHECK(calls[0].metadata.get_string("file_name") == "a.txt");
+    CHECK(hive.master("M0").agent().binary_calls().empty());
+    CHECK(hive.recorder("M0").since(m0_mark).empty());
+    CHECK(hive.satellite("S1").bus().binary_calls().empty());
+}
+
 TEST_CASE("relay: admission at the relay's master half refuses a revoked key and fails a wrong "
           "password with typed outcomes",
           "[topology][relay][admission]") {

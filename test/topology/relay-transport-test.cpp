@@ -224,3 +224,45 @@ TEST_CASE("relay: an ESCALATE climbs every relay of a chain to M0, which stops i
         CHECK(hive.satellite("S0").bus().injected_of("escalated.note").empty());
     }
 }
+
+TEST_CASE("relay: the parent checks the relay's own record for what the relay forwards up",
+          "[topology][relay][acl]") {
+    // R0 may neither propagate nor escalate at M0; its clients may do both at R0.
+    auto builder = fast(scenarios::with_relay({"note"}));
+    builder.get_relay("R0").acl.can_propagate = false;
+    builder.get_relay("R0").acl.can_escalate = false;
+    builder.add_satellite("S2", "M0");
+
+    SECTION("disconnect (the default): the relay is kicked, its own clients keep their links") {
+        auto hive = start(builder);
+        hive.satellite("S0").role().propagate(BusMessage("note"));
+        REQUIRE(hive.run_until_idle());
+        INFO(transcripts(hive, {"S0", "R0", "M0"}, 12));
+        // R0 accepted it from S0 (S0's record allows it) and delivered it to S1 ...
+        CHECK(records_of(hive.recorder("S1"), Kind::in, MessageType::propagate).size() == 1);
+        // ... but M0 judged R0's record and closed the relay's link.
+        const auto& failure = hive.relay("R0").satellite().failure();
+        REQUIRE(failure.has_value());
+        CHECK(failure->close.code == sim::close_code::policy_violation);
+        CHECK(failure->close.reason == "illegal propagate");
+        CHECK(records_of(hive.recorder("S2"), Kind::in, MessageType::propagate).empty());
+        CHECK(hive.satellite("S0").handshake_complete());
+        CHECK(hive.satellite("S1").handshake_complete());
+    }
+
+    SECTION("drop: each illegal forward is dropped at M0 and recorded") {
+        builder.get_master("M0").options.illegal_action = node::IllegalAction::drop;
+        auto hive = start(builder);
+        hive.satellite("S0").role().propagate(BusMessage("note"));
+        hive.satellite("S1").role().escalate(BusMessage("note"));
+        REQUIRE(hive.run_until_idle());
+        INFO(transcripts(hive, {"S0", "S1", "R0", "M0"}, 12));
+        CHECK(drops(hive.recorder("M0"), "illegal propagate").size() == 1);
+        CHECK(drops(hive.recorder("M0"), "illegal escalate").size() == 1);
+        CHECK(records_of(hive.recorder("S2"), Kind::in, MessageType::propagate).empty());
+        CHECK(hive.relay("R0").satellite().handshake_complete());
+        // R0 did forward both: the relay's clients were within their own rights.
+        CHECK(records_of(hive.recorder("R0"), Kind::out, MessageType::propagate).size() == 2);
+        CHECK(records_of(hive.recorder("R0"), Kind::out, MessageType::escalate).size() == 1);
+    }
+}
