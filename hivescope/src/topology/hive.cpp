@@ -1,11 +1,16 @@
 #include "hivescope/topology/hive.hpp"
 
+#include "hivescope/topology/hive_registry.hpp"
+
 #include <algorithm>
 #include <tuple>
 
 namespace hivescope::topology {
 
-Hive::Hive() = default;
+Hive::Hive() {
+    if (HiveRegistry* registry = current_hive_registry())
+        registry->hive_created(*this);
+}
 Hive::Hive(Hive&& other) noexcept
     : simulation_(std::move(other.simulation_)), network_(std::move(other.network_)),
       kdf_cache_(std::move(other.kdf_cache_)), masters_(std::move(other.masters_)),
@@ -14,10 +19,15 @@ Hive::Hive(Hive&& other) noexcept
       satellite_names_(std::move(other.satellite_names_)),
       relay_names_(std::move(other.relay_names_)),
       relay_start_order_(std::move(other.relay_start_order_)),
-      running_(std::exchange(other.running_, false)), start_timeout_(other.start_timeout_) {}
+      running_(std::exchange(other.running_, false)), start_timeout_(other.start_timeout_) {
+    if (HiveRegistry* registry = current_hive_registry())
+        registry->hive_moved(other, *this);
+}
 
 Hive& Hive::operator=(Hive&& other) noexcept {
     if (this != &other) {
+        if (HiveRegistry* registry = current_hive_registry(); registry && simulation_)
+            registry->hive_destroyed(*this);
         stop();
         masters_.clear();
         relays_.clear();
@@ -36,11 +46,16 @@ Hive& Hive::operator=(Hive&& other) noexcept {
         relay_start_order_ = std::move(other.relay_start_order_);
         running_ = std::exchange(other.running_, false);
         start_timeout_ = other.start_timeout_;
+        if (HiveRegistry* registry = current_hive_registry())
+            registry->hive_moved(other, *this);
     }
     return *this;
 }
 
 Hive::~Hive() {
+    // A moved-from hive is empty and no longer known to any registry.
+    if (HiveRegistry* registry = current_hive_registry(); registry && simulation_)
+        registry->hive_destroyed(*this);
     stop();
     // Nodes detach from the network in their destructors; destroy them before it.
     satellites_.clear();
