@@ -34,14 +34,16 @@ DecodedFrame LinkProtocol::decode(const sim::Frame& frame) {
         }
         return {decode_binary(frame.bytes()), false, true};
     }
-    const Json value = Json::parse(frame.data);
-    if (is_encrypted_envelope(value)) {
+    // One parse of the frame; an envelope is decrypted straight from it (no Json tree).
+    TextFrame text = crypto_ ? crypto_->read_text_frame(frame.data)
+                             : read_text_frame(nullptr, Encoding::json_hex, frame.data);
+    if (text.encrypted) {
         if (!crypto_)
             throw ProtocolError(ErrorCode::malformed_json,
                                 "encrypted envelope on a link that has no key");
-        return {parse_json_message(crypto_->decrypt_envelope(value)), true, false};
+        return {parse_json_message(text.plaintext), true, false};
     }
-    return {message_from_json(value), false, false};
+    return {message_from_json(std::move(text.json)), false, false};
 }
 
 } // namespace hivescope::node

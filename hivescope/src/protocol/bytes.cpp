@@ -1,6 +1,7 @@
 #include "hivescope/protocol/bytes.hpp"
 
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/hex.hpp"
 
 namespace hivescope::protocol {
 
@@ -13,26 +14,8 @@ std::string to_string(ByteView bytes) {
 }
 
 std::string hex_encode(ByteView bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out(bytes.size() * 2, '\0');
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 0x0f];
-    }
-    return out;
+    return detail::hex_text_encode(bytes);
 }
-
-namespace {
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-} // namespace
 
 Bytes hex_decode(std::string_view text) {
     if (text.size() % 2 != 0)
@@ -40,8 +23,8 @@ Bytes hex_decode(std::string_view text) {
                             "hex text has odd length " + std::to_string(text.size()));
     Bytes out(text.size() / 2);
     for (std::size_t i = 0; i < out.size(); ++i) {
-        const int hi = hex_value(text[2 * i]);
-        const int lo = hex_value(text[2 * i + 1]);
+        const int hi = detail::hex_digit_value(text[2 * i]);
+        const int lo = detail::hex_digit_value(text[2 * i + 1]);
         if (hi < 0 || lo < 0)
             throw ProtocolError(ErrorCode::bad_encoding,
                                 "non-hex character at offset " +

@@ -151,7 +151,9 @@ ByteView Aead::key() const noexcept {
 }
 
 Bytes Aead::seal(ByteView plaintext, RandomSource& random) {
-    Bytes nonce = random.bytes(nonce_size(cipher_));
+    std::array<std::uint8_t, 16> buffer{}; // the larger of the two nonce sizes
+    const std::span<std::uint8_t> nonce(buffer.data(), nonce_size(cipher_));
+    random.fill(nonce);
     return seal_with_nonce(plaintext, nonce);
 }
 
@@ -197,6 +199,14 @@ Bytes Aead::seal_with_nonce(ByteView plaintext, ByteView nonce) {
 }
 
 Bytes Aead::open(ByteView frame) {
+    return open_as<Bytes>(frame);
+}
+
+std::string Aead::open_text(ByteView frame) {
+    return open_as<std::string>(frame);
+}
+
+template <class Out> Out Aead::open_as(ByteView frame) {
     if (!state_)
         throw ProtocolError(ErrorCode::invalid_argument, "Aead used after move");
     const std::size_t nonce_bytes = nonce_size(cipher_);
@@ -214,12 +224,12 @@ Bytes Aead::open(ByteView frame) {
     std::array<std::uint8_t, aead_tag_size> tag{};
     std::copy(frame.end() - aead_tag_size, frame.end(), tag.begin());
 
-    Bytes plaintext(body.size());
+    Out plaintext(body.size(), typename Out::value_type{});
     bool authentic = false;
     try {
         if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data()) != 1)
             throw_crypto("EVP_DecryptInit_ex(nonce)");
-        std::uint8_t* out = plaintext.data();
+        auto* out = reinterpret_cast<std::uint8_t*>(plaintext.data());
         for (std::size_t done = 0; done < body.size();) {
             const std::size_t chunk = std::min(max_update, body.size() - done);
             int written = 0;

@@ -1,8 +1,12 @@
 #include "hivescope/protocol/encrypted_envelope.hpp"
 
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/hex.hpp"
+#include "protocol/detail/json_dom.hpp"
 
 #include <simdjson.h>
+
+#include <optional>
 
 namespace hivescope::protocol {
 
@@ -38,6 +42,13 @@ void append_field(std::string& out, std::string_view key, Encoding encoding, Byt
     out.push_back('"');
     out += key;
     out += "\": ";
+    if (encoding == Encoding::json_hex) {
+        // Hex needs no escaping: straight into the envelope, no temporary string.
+        out.push_back('"');
+        detail::hex_text_append(out, bytes);
+        out.push_back('"');
+        return;
+    }
     append_quoted(out, encoding, encode(encoding, bytes));
 }
 
@@ -71,8 +82,43 @@ const std::string& string_field(const Json& envelope, std::string_view key) {
     return value->as_string();
 }
 
-void append(Bytes& out, const Bytes& more) {
+[[noreturn]] void not_a_string(std::string_view key, Json::Kind kind) {
+    throw ProtocolError(ErrorCode::invalid_field, "encrypted envelope \"" + std::string(key) +
+                                                      "\" is a " + std::string(to_string(kind)) +
+                                                      ", not a string");
+}
+
+void decode_append(Bytes& out, Encoding encoding, std::string_view text) {
+    if (encoding == Encoding::json_hex) {
+        detail::hex_text_decode_append(out, text);
+        return;
+    }
+    const Bytes more = decode(encoding, text);
     out.insert(out.end(), more.begin(), more.end());
+}
+
+// The envelope's fields once found; `tag_text()` is read only when `has_tag` and only after the
+// nonce and ciphertext decoded, so the checks and their order are decrypt_envelope's whichever
+// way the fields were read.
+template <class TagText>
+std::string open_fields(Aead& aead, Encoding encoding, std::string_view ciphertext,
+                        std::string_view nonce, bool has_tag, const TagText& tag_text) {
+    // The reference reassembles nonce ‖ ciphertext ‖ tag and splits it again by the cipher's
+    // fixed sizes, so we do the same: a nonce or tag of the wrong length simply fails the
+    // AEAD. Without a `tag` key, the tag is the tail of the ciphertext (WebCrypto style),
+    // which this concatenation already yields.
+    Bytes frame;
+    frame.reserve(nonce.size() + ciphertext.size() + aead_tag_size * 2);
+    decode_append(frame, encoding, nonce);
+    decode_append(frame, encoding, ciphertext);
+    if (has_tag)
+        decode_append(frame, encoding, tag_text());
+    std::string plaintext = aead.open_text(frame);
+    // The reference decodes the plaintext as UTF-8 and fails on anything else.
+    if (!simdjson::validate_utf8(plaintext.data(), plaintext.size()))
+        throw ProtocolError(ErrorCode::invalid_utf8,
+                            "decrypted envelope plaintext is not valid UTF-8");
+    return plaintext;
 }
 
 } // namespace
@@ -95,20 +141,52 @@ std::string decrypt_envelope(Aead& aead, Encoding encoding, const Json& envelope
                                                            ", not an object");
     const std::string& ciphertext = string_field(envelope, "ciphertext");
     const std::string& nonce = string_field(envelope, "nonce");
-    // The reference reassembles nonce ‖ ciphertext ‖ tag and splits it again by the cipher's
-    // fixed sizes, so we do the same: a nonce or tag of the wrong length simply fails the
-    // AEAD. Without a `tag` key, the tag is the tail of the ciphertext (WebCrypto style),
-    // which this concatenation already yields.
-    Bytes frame = decode(encoding, nonce);
-    append(frame, decode(encoding, ciphertext));
-    if (envelope.find("tag") != nullptr)
-        append(frame, decode(encoding, string_field(envelope, "tag")));
-    Bytes plaintext = aead.open(frame);
-    // The reference decodes the plaintext as UTF-8 and fails on anything else.
-    if (!simdjson::validate_utf8(reinterpret_cast<const char*>(plaintext.data()), plaintext.size()))
-        throw ProtocolError(ErrorCode::invalid_utf8,
-                            "decrypted envelope plaintext is not valid UTF-8");
-    return std::string(plaintext.begin(), plaintext.end());
+    return open_fields(aead, encoding, ciphertext, nonce, envelope.find("tag") != nullptr,
+                       [&envelope]() -> std::string_view { return string_field(envelope, "tag"); });
+}
+
+TextFrame read_text_frame(Aead* aead, Encoding encoding, std::string_view text,
+                          const JsonParseLimits& limits) {
+    const simdjson::dom::element root = detail::parse_dom(text, limits);
+    simdjson::dom::object object;
+    if (root.get_object().get(object) != simdjson::SUCCESS)
+        return {false, {}, detail::dom_to_json(root, 0, limits.max_depth)};
+    // The fields Json::parse would keep: for a repeated key, the last value (as a Python dict).
+    std::optional<simdjson::dom::element> ciphertext;
+    std::optional<simdjson::dom::element> nonce;
+    std::optional<simdjson::dom::element> tag;
+    bool has_msg_type = false;
+    for (auto field : object) {
+        if (field.key == "ciphertext")
+            ciphertext = field.value;
+        else if (field.key == "nonce")
+            nonce = field.value;
+        else if (field.key == "tag")
+            tag = field.value;
+        else if (field.key == "msg_type")
+            has_msg_type = true;
+    }
+    if (!ciphertext || has_msg_type)
+        return {false, {}, detail::dom_to_json(root, 0, limits.max_depth)};
+    // Not converted, but refused for depth exactly as Json::parse would have refused it.
+    detail::check_dom_depth(root, 0, limits.max_depth);
+    if (aead == nullptr)
+        return {true, {}, {}};
+    const auto string_of = [](std::string_view key,
+                              const simdjson::dom::element& value) -> std::string_view {
+        std::string_view out;
+        if (value.get_string().get(out) != simdjson::SUCCESS)
+            not_a_string(key, detail::dom_kind(value));
+        return out;
+    };
+    const std::string_view ciphertext_text = string_of("ciphertext", *ciphertext);
+    if (!nonce)
+        throw ProtocolError(ErrorCode::invalid_field, "encrypted envelope has no \"nonce\"");
+    const std::string_view nonce_text = string_of("nonce", *nonce);
+    std::string plaintext =
+        open_fields(*aead, encoding, ciphertext_text, nonce_text, tag.has_value(),
+                    [&]() -> std::string_view { return string_of("tag", *tag); });
+    return {true, std::move(plaintext), {}};
 }
 
 std::string decrypt_from_json(Aead& aead, Encoding encoding, std::string_view envelope_text) {

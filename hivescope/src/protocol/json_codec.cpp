@@ -3,6 +3,9 @@
 #include "hivescope/protocol/bus_message.hpp"
 #include "hivescope/protocol/error.hpp"
 
+#include <type_traits>
+#include <utility>
+
 namespace hivescope::protocol {
 
 namespace {
@@ -163,13 +166,24 @@ std::vector<RouteHop> parse_route(const Json& value, bool reference_compat) {
     return route;
 }
 
-HiveMessage parse_envelope(const Json& envelope, const EnvelopeParseOptions& options,
-                           std::size_t nesting);
+// `J` is `const Json` when reading a caller's tree (values are copied) or `Json` when the tree is
+// ours to consume (values are moved out: the payload and metadata are most of a message, and
+// copying them doubled the cost of reading a frame).
+template <class J>
+HiveMessage parse_envelope(J& envelope, const EnvelopeParseOptions& options, std::size_t nesting);
+
+template <class J> Json take(J& value) {
+    if constexpr (std::is_const_v<J>)
+        return value;
+    else
+        return std::move(value);
+}
 
 // The payload as our model holds it, given the raw value under "payload".
-HiveMessage with_payload(MessageType type, const Json* raw, const EnvelopeParseOptions& options,
+template <class J>
+HiveMessage with_payload(MessageType type, J* raw, const EnvelopeParseOptions& options,
                          std::size_t nesting) {
-    Json payload = raw == nullptr || raw->is_null() ? Json::object() : *raw;
+    Json payload = raw == nullptr || raw->is_null() ? Json::object() : take(*raw);
     if (payload.is_string() && options.reference_compat) {
         // 0.4.3 json.loads a string payload; the result must still be an object. It will sit
         // `nesting + 1` levels down in the envelope, so it gets only the rest of the depth
@@ -186,24 +200,24 @@ HiveMessage with_payload(MessageType type, const Json* raw, const EnvelopeParseO
     return HiveMessage(type, std::move(payload));
 }
 
-HiveMessage parse_envelope(const Json& envelope, const EnvelopeParseOptions& options,
-                           std::size_t nesting) {
+template <class J>
+HiveMessage parse_envelope(J& envelope, const EnvelopeParseOptions& options, std::size_t nesting) {
     if (nesting > options.max_nesting)
         throw ProtocolError(ErrorCode::nesting_too_deep, "HiveMessages nested deeper than " +
                                                              std::to_string(options.max_nesting));
     if (!envelope.is_object())
         throw ProtocolError(ErrorCode::malformed_json, "a HiveMessage must be a JSON object, got " +
                                                            std::string(to_string(envelope.kind())));
-    const Json* payload = nullptr;
-    const Json* metadata = nullptr;
-    const Json* route = nullptr;
-    const Json* node = nullptr;
-    const Json* target_site_id = nullptr;
-    const Json* target_pubkey = nullptr;
-    const Json* source_peer = nullptr;
-    const Json* target_peers = nullptr;
-    const Json* bin_type = nullptr;
-    for (const auto& [key, value] : envelope.as_object()) {
+    J* payload = nullptr;
+    J* metadata = nullptr;
+    J* route = nullptr;
+    J* node = nullptr;
+    J* target_site_id = nullptr;
+    J* target_pubkey = nullptr;
+    J* source_peer = nullptr;
+    J* target_peers = nullptr;
+    J* bin_type = nullptr;
+    for (auto& [key, value] : envelope.as_object()) {
         if (key == "msg_type")
             continue;
         if (key == "payload")
@@ -234,7 +248,7 @@ HiveMessage parse_envelope(const Json& envelope, const EnvelopeParseOptions& opt
 
     // Unknown keys are reported before a missing msg_type, as Python reports an unexpected
     // keyword argument first.
-    const Json* msg_type = envelope.find("msg_type");
+    const Json* msg_type = std::as_const(envelope).find("msg_type");
     if (msg_type == nullptr)
         throw ProtocolError(ErrorCode::malformed_json, "envelope has no `msg_type`");
     if (!msg_type->is_string())
@@ -255,7 +269,7 @@ HiveMessage parse_envelope(const Json& envelope, const EnvelopeParseOptions& opt
         if (!metadata->is_null() && !metadata->is_object())
             invalid("`metadata` must be an object, got " +
                     std::string(to_string(metadata->kind())));
-        message.set_metadata(*metadata);
+        message.set_metadata(take(*metadata));
     }
     if (route != nullptr)
         message.route() = parse_route(*route, options.reference_compat);
@@ -278,8 +292,13 @@ HiveMessage message_from_json(const Json& envelope, const EnvelopeParseOptions& 
     return parse_envelope(envelope, options, 0);
 }
 
+HiveMessage message_from_json(Json&& envelope, const EnvelopeParseOptions& options) {
+    return parse_envelope(envelope, options, 0);
+}
+
 HiveMessage parse_json_message(std::string_view text, const EnvelopeParseOptions& options) {
-    return parse_envelope(Json::parse(text, options.json), options, 0);
+    Json envelope = Json::parse(text, options.json);
+    return parse_envelope(envelope, options, 0);
 }
 
 HiveMessage deserialize_legacy(std::string_view text) {

@@ -16,6 +16,10 @@ std::string LinkCrypto::decrypt_envelope(const Json& envelope) {
     return protocol::decrypt_envelope(aead_, encoding_, envelope);
 }
 
+TextFrame LinkCrypto::read_text_frame(std::string_view text) {
+    return protocol::read_text_frame(&aead_, encoding_, text);
+}
+
 Bytes LinkCrypto::encrypt_binary(ByteView plaintext, RandomSource& random) {
     return aead_.seal(plaintext, random);
 }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace hivescope::protocol {
@@ -70,8 +71,12 @@ class Aead {
     [[nodiscard]] Bytes seal_with_nonce(ByteView plaintext, ByteView nonce);
     /// The plaintext of a frame; too short or failing the tag is ProtocolError(decryption_failed).
     [[nodiscard]] Bytes open(ByteView frame);
+    /// As open, with the plaintext in a string (text envelopes: saves a copy).
+    [[nodiscard]] std::string open_text(ByteView frame);
 
   private:
+    template <class Out> Out open_as(ByteView frame);
+
     struct State;
     Cipher cipher_;
     std::unique_ptr<State> state_;

@@ -45,6 +45,19 @@ namespace hivescope::protocol {
 /// distinct name because Json converts implicitly from strings.
 [[nodiscard]] std::string decrypt_envelope(Aead& aead, Encoding encoding, const Json& envelope);
 
+/// A text frame read once: an encrypted envelope's plaintext, or the frame's own JSON.
+struct TextFrame {
+    bool encrypted = false; ///< it is an encrypted envelope (is_encrypted_envelope)
+    std::string plaintext;  ///< the decrypted text, when `encrypted` and a key was given
+    Json json;              ///< the parsed frame, when not `encrypted`
+};
+
+/// The hot path of a link's text frames: parses `text` once and, for an encrypted envelope,
+/// decrypts it with `aead` without building a Json tree for the envelope (with `aead` null it
+/// is only reported). Same errors, in the same order, as Json::parse, then decrypt_envelope.
+[[nodiscard]] TextFrame read_text_frame(Aead* aead, Encoding encoding, std::string_view text,
+                                        const JsonParseLimits& limits = {});
+
 /// Our detection rule (A.9.3): an object with a `ciphertext` key and no `msg_type`.
 [[nodiscard]] bool is_encrypted_envelope(const Json& frame) noexcept;
 

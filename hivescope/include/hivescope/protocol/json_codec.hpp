@@ -42,6 +42,9 @@ void serialize_json_to(std::string& out, const HiveMessage& message);
 /// As parse_json_message, from an already-parsed JSON value.
 [[nodiscard]] HiveMessage message_from_json(const Json& envelope,
                                             const EnvelopeParseOptions& options = {});
+/// As message_from_json, consuming `envelope` (its payload and metadata are moved, not copied).
+[[nodiscard]] HiveMessage message_from_json(Json&& envelope,
+                                            const EnvelopeParseOptions& options = {});
 
 /// The reference's loose helper `HiveMessage.deserialize`: keeps msg_type, payload, metadata,
 /// target_site_id and target_pubkey of a well-formed envelope; anything with a `type` key

@@ -5,6 +5,7 @@
 #include "hivescope/protocol/bytes.hpp"
 #include "hivescope/protocol/cipher.hpp"
 #include "hivescope/protocol/encoding.hpp"
+#include "hivescope/protocol/encrypted_envelope.hpp"
 #include "hivescope/protocol/json.hpp"
 #include "hivescope/protocol/random.hpp"
 
@@ -34,6 +35,8 @@ class LinkCrypto {
     [[nodiscard]] std::string decrypt_text(std::string_view envelope_text);
     /// The text inside an already parsed envelope (see decrypt_envelope).
     [[nodiscard]] std::string decrypt_envelope(const Json& envelope);
+    /// A text frame read once: decrypted if it is an envelope, else parsed (read_text_frame).
+    [[nodiscard]] TextFrame read_text_frame(std::string_view text);
     /// A binary frame `nonce ‖ ciphertext ‖ tag` (A.9.2) under a fresh nonce.
     [[nodiscard]] Bytes encrypt_binary(ByteView plaintext, RandomSource& random);
     /// The plaintext of a binary frame; throws decryption_failed.

@@ -11,7 +11,16 @@ namespace hivescope::protocol::detail {
 /// Lower-case hex.
 [[nodiscard]] std::string hex_text_encode(ByteView bytes);
 
+/// Appends the lower-case hex of `bytes` to `out` (no temporary string on the frame path).
+void hex_text_append(std::string& out, ByteView bytes);
+
 /// Hex of either case; odd length or a non-hex character is ProtocolError(bad_encoding).
 [[nodiscard]] Bytes hex_text_decode(std::string_view text);
+
+/// As hex_text_decode, appending the bytes to `out`; on error `out` keeps its old contents.
+void hex_text_decode_append(Bytes& out, std::string_view text);
+
+/// The value of a hex digit of either case, or -1.
+[[nodiscard]] int hex_digit_value(char c) noexcept;
 
 } // namespace hivescope::protocol::detail
