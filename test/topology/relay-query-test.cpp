@@ -236,3 +236,29 @@ TEST_CASE("relay: a QUERY waiting on a lost upstream is answered with hive.query
     CHECK(s0.bus().injected_of("hive.query.timeout")[1].data().get_string("query_id") == second);
     CHECK(hive.satellite("S1").bus().injected_of("hive.query.timeout").empty());
 }
+
+TEST_CASE("relay: a late answer from the relay's agent, after M0 answered the escalated QUERY, is "
+          "consumed, never routed to the satellite",
+          "[topology][relay][query]") {
+    auto hive = start(fast(scenarios::with_relay({"question"})));
+    hive.master("M0").agent().on_query("question", answer_from("M0"));
+    // The relay's skill answers, but only after 8 s: past its 5 s window, after M0's answer.
+    auto& agent = hive.relay("R0").agent();
+    auto& simulation = hive.simulation();
+    agent.on("question", [&agent, &simulation](const BusMessage& question) {
+        const BusMessage late = question.reply("answer", Json(JsonObject{{"from", "R0"}}));
+        simulation.schedule_after(8s, [&agent, late] { agent.emit(late); });
+    });
+    auto& s0 = hive.satellite("S0");
+    const std::string query_id = s0.query(BusMessage("question"));
+    hive.run_for(12s);
+    INFO(transcripts(hive, {"S0", "R0"}, 12));
+
+    // Each node takes at most one answer per query (B.9), and query answers are never routed
+    // as agent replies (B.6): S0 sees M0's answer only.
+    CHECK(answers_from(s0.bus(), query_id) == std::vector<std::string>{"M0"});
+    CHECK(records_of(hive.recorder("R0"), Kind::out, MessageType::bus, "answer").empty());
+    const auto late = drops(hive.recorder("R0"), "late answer");
+    REQUIRE(late.size() == 1);
+    CHECK(late[0].bus_type() == "answer");
+}

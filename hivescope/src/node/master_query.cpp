@@ -80,8 +80,14 @@ void MasterRole::handle_query(Link& link, const HiveMessage& message, const Clie
     // A relay's satellite half completes escalated queries in the shared pending table; forget
     // their local state here once in a while.
     if (queries_.size() > core_.pending().size() + 64)
-        for (auto it = queries_.begin(); it != queries_.end();)
-            it = core_.pending().find(it->first) == nullptr ? queries_.erase(it) : std::next(it);
+        for (auto it = queries_.begin(); it != queries_.end();) {
+            if (core_.pending().find(it->first) != nullptr) {
+                ++it;
+                continue;
+            }
+            finished_queries_.insert(it->first); // so a late answer is still recognised
+            it = queries_.erase(it);
+        }
     std::string query_id = query_id_of(message);
     if (query_id.empty())
         query_id = core_.new_id();
@@ -237,8 +243,10 @@ bool MasterRole::consume_query_answer(const BusMessage& message) {
     const auto state = queries_.find(query_id);
     if (entry == nullptr || state == queries_.end() ||
         entry->arrival.from != Arrival::From::downstream) {
-        // Each node takes at most one answer per query; a late one is not routed either.
-        if (entry == nullptr && finished_queries_.contains(query_id))
+        // Each node takes at most one answer per query; a late one is not routed either. In a
+        // relay the upstream half may have completed the query (an escalated answer, a lost
+        // upstream): its state here outlives the pending entry.
+        if (entry == nullptr && (finished_queries_.contains(query_id) || state != queries_.end()))
             return drop("late answer");
         return false;
     }
