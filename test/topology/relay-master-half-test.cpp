@@ -11,6 +11,7 @@
 
 using namespace hivescope;
 using namespace hivescope::test::multihop;
+using namespace std::chrono_literals;
 using protocol::BusMessage;
 using protocol::Json;
 using protocol::JsonObject;
@@ -187,4 +188,36 @@ TEST_CASE("relay: admission at the relay's master half refuses a revoked key and
         CHECK(relay.agent().injected_of("recognizer_loop:utterance").empty());
         CHECK(relay.master().registered_peers().size() == 2); // S0 and SY
     }
+}
+
+TEST_CASE("relay: a satellite destroyed while its QUERY waits leaves no timer behind",
+          "[topology][relay][query]") {
+    auto hive = start(fast(scenarios::with_relay({"question"})));
+    node::ClientRecord record;
+    record.name = "leaver";
+    record.api_key = "leaver-key";
+    record.password = "leaver password";
+    record.allowed_types = {"question"};
+    hive.relay("R0").database().add(record);
+    node::SatelliteOptions options;
+    options.node_id = "SQ";
+    options.master_address = "R0";
+    options.access_key = record.api_key;
+    options.password = record.password;
+    options.kdf_iterations = 1000; // matches the hive's (simulated-only choice)
+    options.announce_pubkey = false;
+    auto leaver = std::make_unique<node::SatelliteNode>(hive.network(), options);
+    leaver->connect();
+    REQUIRE(hive.run_until_idle());
+    REQUIRE(leaver->handshake_complete());
+
+    leaver->query(BusMessage("question"));
+    hive.run_for(1s); // delivered; R0 waits on its agent, SQ on its 30 s query timer
+    const std::size_t waiting = hive.simulation().pending_events();
+    leaver.reset();
+    // Its own timer is gone with it; R0's timer (guarded by the master half) remains.
+    REQUIRE(hive.simulation().pending_events() == waiting - 1);
+    hive.run_for(40s);
+    INFO(transcripts(hive, {"R0"}, 10));
+    CHECK(hive.relay("R0").core().pending().size() == 0);
 }

@@ -72,6 +72,12 @@ SatelliteRole::SatelliteRole(NodeCore& core, SatelliteOptions options)
 }
 
 SatelliteRole::~SatelliteRole() {
+    // Our query and cascade timers capture this role, and the simulation may outlive it (a node
+    // destroyed while its hive runs on). The master half's entries (arrival downstream) guard
+    // their own timers.
+    for (const PendingRequest* request : core_.pending().all())
+        if (request->arrival.from != Arrival::From::downstream && request->timer != 0)
+            core_.simulation().cancel(request->timer);
     if (connection_)
         connection_->detach();
     if (core_.upstream == this)
