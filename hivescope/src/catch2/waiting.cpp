@@ -1,0 +1,84 @@
+#include "hivescope/catch2/waiting.hpp"
+
+#include "hivescope/node/master_node.hpp"
+#include "hivescope/node/relay_node.hpp"
+#include "hivescope/node/satellite_node.hpp"
+
+namespace hivescope {
+
+namespace {
+
+std::string timeout_message(const std::string& expectation, sim::Duration timeout,
+                            sim::VirtualTime started, sim::VirtualTime ended,
+                            const std::string& trace) {
+    return "timed out waiting for " + expectation + " within " + sim::format_time(timeout) +
+           " of virtual time (t=" + sim::format_time(started) + " to t=" + sim::format_time(ended) +
+           ")\nrecent trace:\n" + trace;
+}
+
+} // namespace
+
+WaitTimeout::WaitTimeout(std::string expectation, sim::Duration timeout, sim::VirtualTime started,
+                         std::string trace)
+    : std::runtime_error(timeout_message(expectation, timeout, started, started + timeout, trace)),
+      expectation_(std::move(expectation)), timeout_(timeout), started_(started),
+      trace_(std::move(trace)) {}
+
+NodeName::NodeName(node::MasterNode& node) : name_(node.node_id()) {}
+NodeName::NodeName(node::SatelliteNode& node) : name_(node.node_id()) {}
+NodeName::NodeName(node::RelayNode& node) : name_(node.node_id()) {}
+
+record::Record wait_for(topology::Hive& hive, const NodeName& node,
+                        const RecordPredicate& predicate, const std::string& description,
+                        sim::Duration timeout, std::optional<record::Mark> since) {
+    const record::Recorder& recorder = hive.recorder(node.name());
+    // Scan each record once, however often the simulation asks.
+    std::size_t next = since ? since->position : recorder.size();
+    std::optional<std::size_t> found;
+    const auto scan = [&]() -> bool {
+        for (; next < recorder.size(); ++next) {
+            if (predicate(recorder[next])) {
+                found = next;
+                return true;
+            }
+        }
+        return false;
+    };
+    const sim::VirtualTime started = hive.simulation().now();
+    if (!scan() && !hive.run_until(scan, timeout))
+        throw WaitTimeout(node.name() + " to " + description, timeout, started, recent_trace(hive));
+    return recorder[*found];
+}
+
+record::Record wait_for(topology::Hive& hive, const NodeName& node, protocol::MessageType type,
+                        sim::Duration timeout) {
+    return wait_for(
+        hive, node,
+        [type](const record::Record& r) { return r.kind == record::Kind::in && r.type() == type; },
+        "receive a `" + std::string(protocol::wire_name(type)) + "`", timeout);
+}
+
+record::Record wait_for_injected(topology::Hive& hive, const NodeName& node,
+                                 const std::string& bus_type, sim::Duration timeout) {
+    return wait_for(
+        hive, node,
+        [&bus_type](const record::Record& r) {
+            return r.kind == record::Kind::inject && r.bus_type() == bus_type;
+        },
+        "inject `" + bus_type + "`", timeout);
+}
+
+std::string recent_trace(const topology::Hive& hive, std::size_t lines) {
+    const auto trace = hive.merged_trace();
+    const std::size_t first = trace.size() > lines ? trace.size() - lines : 0;
+    std::string out;
+    if (first > 0)
+        out += "  (… " + std::to_string(first) + " earlier records)\n";
+    for (std::size_t i = first; i < trace.size(); ++i)
+        out += "  " + trace[i]->to_line() + "\n";
+    if (trace.empty())
+        out += "  (no records)\n";
+    return out;
+}
+
+} // namespace hivescope
