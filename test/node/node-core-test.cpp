@@ -104,3 +104,16 @@ TEST_CASE("node ids are uuid4 hex from the node's own stream", "[node]") {
     const auto& record = a.record({});
     CHECK(record.node == "A");
 }
+
+TEST_CASE("an emit still queued when its bus is destroyed does nothing", "[node][bus]") {
+    sim::Simulation simulation(1);
+    int routed = 0;
+    {
+        Bus bus(simulation);
+        bus.set_router([&routed](const protocol::BusMessage&) { ++routed; });
+        bus.emit(protocol::BusMessage("late"));
+    }
+    CHECK(simulation.pending_events() == 1);
+    simulation.run_until_idle(); // would touch the destroyed bus without the guard
+    CHECK(routed == 0);
+}

@@ -14,8 +14,9 @@ void Bus::emit(protocol::BusMessage message) {
     emitted_.push_back(message);
     // Routing happens as its own event, so a handler that emits while the node is handling a
     // frame never re-enters the node.
-    simulation_.schedule_after(sim::Duration{0}, [this, message = std::move(message)] {
-        if (router_)
+    simulation_.schedule_after(sim::Duration{0}, [this, alive = std::weak_ptr<bool>(alive_),
+                                                  message = std::move(message)] {
+        if (!alive.expired() && router_)
             router_(message);
     });
 }

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,6 +93,8 @@ class Bus {
     std::vector<protocol::BusMessage> emitted_;
     std::vector<BinaryCall> binary_calls_;
     std::vector<HookCall> hook_calls_;
+    /// Expires with the bus, so a routing event still queued after the node is gone does nothing.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 } // namespace hivescope::node
