@@ -3,6 +3,11 @@
 #include "hivescope/protocol/message_type.hpp"
 #include "hivescope/record/record.hpp"
 
+#if HIVESCOPE_CATCH2_MAJOR >= 3
+// v3 only declares TestCaseInfo in the listener headers; reading its name needs the definition.
+#include <catch2/catch_test_case_info.hpp>
+#endif
+
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
