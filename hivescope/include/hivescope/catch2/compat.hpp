@@ -20,6 +20,11 @@
 #include <catch2/reporters/catch_reporter_event_listener.hpp>
 #include <catch2/reporters/catch_reporter_registrars.hpp>
 #else
+// v2 declares its reporter and listener bases only with this, which must precede the first
+// include of catch.hpp (a translation unit that included it earlier gets no EventListenerBase).
+#if !defined(CATCH_VERSION_MAJOR) && !defined(CATCH_CONFIG_EXTERNAL_INTERFACES)
+#define CATCH_CONFIG_EXTERNAL_INTERFACES
+#endif
 #include <catch2/catch.hpp>
 #endif
 
@@ -39,9 +44,11 @@ using EventListenerBase = Catch::EventListenerBase;
 #else
 /// The old-style typed matcher base: derive from it to compose with `&&`, `||` and `!`.
 template <typename T> using MatcherBase = Catch::MatcherBase<T>;
+#if defined(CATCH_CONFIG_EXTERNAL_INTERFACES) || defined(CATCH_CONFIG_ENABLE_BENCHMARKING)
 /// The base of an event listener (v2 `TestEventListenerBase`; constructor takes
 /// `ReporterConfig const&`).
 using EventListenerBase = Catch::TestEventListenerBase;
+#endif
 /// The seed of this run (`--rng-seed`), so a simulation re-runs identically.
 [[nodiscard]] inline unsigned seed() {
     return Catch::rngSeed();
