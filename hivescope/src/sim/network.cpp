@@ -1,6 +1,7 @@
 #include "hivescope/sim/network.hpp"
 
 #include "hivescope/protocol/error.hpp"
+#include "hivescope/sim/websocket.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,17 +14,17 @@ using protocol::ProtocolError;
 namespace detail {
 
 // Both ends of one link. Events hold it by shared_ptr, so a frame in flight never outlives it.
-struct Link : std::enable_shared_from_this<Link> {
+struct Link final : LinkBackend, std::enable_shared_from_this<Link> {
     enum class State { connecting, open, closing, closed };
 
     Link(Network& network_in, std::uint64_t id_in, std::string client, std::string server,
          LinkOptions options_in)
-        : network(network_in), id(id_in), names{std::move(client), std::move(server)},
+        : network(network_in), link_id(id_in), names{std::move(client), std::move(server)},
           options(options_in),
           jitter_random(network_in.simulation().random_stream("link/" + std::to_string(id_in))) {}
 
     Network& network;
-    std::uint64_t id;
+    std::uint64_t link_id;
     std::array<std::string, 2> names;        // [client, server]
     std::array<FrameHandler*, 2> handlers{}; // [client, server]
     // Weak: the nodes own their ends; a link must not keep its own ends alive (that would be a
@@ -96,6 +97,31 @@ struct Link : std::enable_shared_from_this<Link> {
         }
     }
 
+    // ---- LinkBackend ---------------------------------------------------------------------------
+    [[nodiscard]] std::uint64_t id() const noexcept override { return link_id; }
+    [[nodiscard]] const std::string& name(Connection::Side side) const noexcept override {
+        return names[index(side)];
+    }
+    [[nodiscard]] bool is_open() const noexcept override { return state == State::open; }
+    [[nodiscard]] bool is_closed() const noexcept override {
+        return state == State::closing || state == State::closed;
+    }
+    void send(Connection::Side from, Frame frame) override { send(index(from), std::move(frame)); }
+    void close(Connection::Side from, CloseEvent event) override {
+        close(index(from), std::move(event));
+    }
+    void accept(Connection::Side side, FrameHandler& handler) override;
+    void refuse(Connection::Side side, CloseEvent event) override {
+        if (side != Connection::Side::server || state != State::connecting)
+            throw ProtocolError(ErrorCode::invalid_argument,
+                                "refuse() is for a server end inside on_connect");
+        close(std::size_t{1}, std::move(event));
+    }
+    void detach(Connection::Side side) noexcept override { handlers[index(side)] = nullptr; }
+    void set_fault_rule(Connection::Side from, std::function<Fault(const Frame&)> rule) override {
+        faults[index(from)] = std::move(rule);
+    }
+
     void close(std::size_t from, CloseEvent event) {
         if (state == State::closing || state == State::closed)
             return;
@@ -115,70 +141,86 @@ struct Link : std::enable_shared_from_this<Link> {
     }
 };
 
-} // namespace detail
-
-Connection::Connection(std::shared_ptr<detail::Link> link, Side side)
-    : link_(std::move(link)), side_(side) {}
-
-std::uint64_t Connection::link_id() const noexcept {
-    return link_->id;
-}
-
-const std::string& Connection::local_name() const noexcept {
-    return link_->names[detail::Link::index(side_)];
-}
-
-const std::string& Connection::remote_name() const noexcept {
-    return link_->names[1 - detail::Link::index(side_)];
-}
-
-bool Connection::is_open() const noexcept {
-    return link_->state == detail::Link::State::open;
-}
-
-bool Connection::is_closed() const noexcept {
-    return link_->state == detail::Link::State::closing ||
-           link_->state == detail::Link::State::closed;
-}
-
-void Connection::send(Frame frame) {
-    link_->send(detail::Link::index(side_), std::move(frame));
-}
-
-void Connection::close(CloseEvent close) {
-    link_->close(detail::Link::index(side_), std::move(close));
-}
-
-void Connection::accept(FrameHandler& handler) {
-    if (side_ != Side::server || link_->state != detail::Link::State::connecting)
+void Link::accept(Connection::Side side, FrameHandler& handler) {
+    if (side != Connection::Side::server || state != State::connecting)
         throw ProtocolError(ErrorCode::invalid_argument,
                             "accept() is for a server end inside on_connect");
-    link_->handlers[1] = &handler;
-    link_->state = detail::Link::State::open;
-    auto link = link_;
+    handlers[1] = &handler;
+    state = State::open;
+    auto link = shared_from_this();
     // The client learns of the acceptance one latency later, before any frame the server sends
     // in the same instant (those are queued behind it by the FIFO rule).
-    const VirtualTime at = link->delivery_time(1, {});
-    link->sim().schedule_at(at, [link] {
+    const VirtualTime at = delivery_time(1, {});
+    sim().schedule_at(at, [link] {
         const auto end = link->ends[0].lock();
-        if (end && link->handlers[0] != nullptr && link->state == detail::Link::State::open)
+        if (end && link->handlers[0] != nullptr && link->state == State::open)
             link->handlers[0]->on_open(*end);
     });
 }
 
+} // namespace detail
+
+Connection::Connection(std::shared_ptr<LinkBackend> link, Side side)
+    : link_(std::move(link)), side_(side) {}
+
+std::uint64_t Connection::link_id() const noexcept {
+    return link_->id();
+}
+
+const std::string& Connection::local_name() const noexcept {
+    return link_->name(side_);
+}
+
+const std::string& Connection::remote_name() const noexcept {
+    return link_->name(side_ == Side::client ? Side::server : Side::client);
+}
+
+bool Connection::is_open() const noexcept {
+    return link_->is_open();
+}
+
+bool Connection::is_closed() const noexcept {
+    return link_->is_closed();
+}
+
+void Connection::send(Frame frame) {
+    link_->send(side_, std::move(frame));
+}
+
+void Connection::close(CloseEvent close) {
+    link_->close(side_, std::move(close));
+}
+
+void Connection::accept(FrameHandler& handler) {
+    link_->accept(side_, handler);
+}
+
 void Connection::refuse(CloseEvent close) {
-    if (side_ != Side::server || link_->state != detail::Link::State::connecting)
-        throw ProtocolError(ErrorCode::invalid_argument,
-                            "refuse() is for a server end inside on_connect");
-    link_->close(1, std::move(close));
+    link_->refuse(side_, std::move(close));
 }
 
 void Connection::detach() noexcept {
-    link_->handlers[detail::Link::index(side_)] = nullptr;
+    link_->detach(side_);
 }
 
 void Connection::set_fault_rule(std::function<Fault(const Frame&)> rule) {
-    link_->faults[detail::Link::index(side_)] = std::move(rule);
+    link_->set_fault_rule(side_, std::move(rule));
+}
+
+Network::Network(Simulation& simulation) : simulation_(simulation) {}
+
+Network::~Network() {
+    shutdown_loopback();
+}
+
+LoopbackTransport& Network::loopback() {
+    if (!loopback_)
+        loopback_ = std::make_unique<LoopbackTransport>(*this);
+    return *loopback_;
+}
+
+void Network::shutdown_loopback() noexcept {
+    loopback_.reset();
 }
 
 void Network::listen(const std::string& address, Acceptor& acceptor) {
@@ -194,6 +236,8 @@ void Network::unlisten(const std::string& address) noexcept {
 std::shared_ptr<Connection> Network::connect(const std::string& address, ConnectRequest request,
                                              FrameHandler& client,
                                              std::optional<LinkOptions> options) {
+    if (address.rfind("ws://", 0) == 0)
+        return loopback().connect(address, std::move(request), client);
     const auto listener = listeners_.find(address);
     if (listener == listeners_.end()) {
         std::string known;
@@ -215,7 +259,7 @@ std::shared_ptr<Connection> Network::connect(const std::string& address, Connect
     simulation_.schedule_at(at, [link, acceptor, server_end, request = std::move(request)] {
         acceptor->on_connect(server_end, request);
         if (link->state == detail::Link::State::connecting)
-            link->close(1, CloseEvent{close_code::policy_violation, "connection not accepted"});
+            link->close(std::size_t{1}, CloseEvent{close_code::policy_violation, "connection not accepted"});
     });
     return client_end;
 }

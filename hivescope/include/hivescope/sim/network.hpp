@@ -15,6 +15,8 @@
 namespace hivescope::sim {
 
 class Connection;
+class LinkBackend;
+class LoopbackTransport;
 namespace detail {
 struct Link;
 }
@@ -65,12 +67,15 @@ struct LinkOptions {
     Duration jitter{0}; ///< each frame adds a seeded random delay in [0, jitter]; FIFO is kept
 };
 
-/// One end of a link. Held by the node using it; the link lives while either end does.
+/// One end of a link. Held by the node using it; the link lives while either end does. The link
+/// behind it is pluggable (LinkBackend): the in-process simulated link, or a real WebSocket
+/// (sim/websocket.hpp). Nodes see the same calls and callbacks either way.
 class Connection {
   public:
     enum class Side { client, server };
 
-    Connection(std::shared_ptr<detail::Link> link, Side side);
+    /// An end of `link` (any backend; a `detail::Link` converts).
+    Connection(std::shared_ptr<LinkBackend> link, Side side);
 
     [[nodiscard]] Side side() const noexcept { return side_; }
     /// Unique per network, in creation order.
@@ -97,15 +102,41 @@ class Connection {
     /// Installs a fault rule for frames *sent* from this end; nullptr removes it.
     void set_fault_rule(std::function<Fault(const Frame&)> rule);
 
+    /// The link behind this end.
+    [[nodiscard]] LinkBackend& backend() const noexcept { return *link_; }
+
   private:
-    std::shared_ptr<detail::Link> link_;
+    std::shared_ptr<LinkBackend> link_;
     Side side_;
+};
+
+/// What a link does for its ends. Every call comes from the simulation thread; a backend that
+/// does I/O elsewhere hands its results back through Simulation::post (so handlers never run on
+/// another thread, and never re-entrantly inside a send).
+class LinkBackend {
+  public:
+    virtual ~LinkBackend() = default;
+    /// Unique per network, in creation order.
+    [[nodiscard]] virtual std::uint64_t id() const noexcept = 0;
+    /// The node name at `side`.
+    [[nodiscard]] virtual const std::string& name(Connection::Side side) const noexcept = 0;
+    [[nodiscard]] virtual bool is_open() const noexcept = 0;
+    [[nodiscard]] virtual bool is_closed() const noexcept = 0;
+    /// Throws ProtocolError(invalid_argument) when not open.
+    virtual void send(Connection::Side from, Frame frame) = 0;
+    virtual void close(Connection::Side from, CloseEvent close) = 0;
+    virtual void accept(Connection::Side side, FrameHandler& handler) = 0;
+    virtual void refuse(Connection::Side side, CloseEvent close) = 0;
+    virtual void detach(Connection::Side side) noexcept = 0;
+    virtual void set_fault_rule(Connection::Side from, std::function<Fault(const Frame&)> rule) = 0;
 };
 
 /// The in-process network: names to acceptors, and the links between them.
 class Network {
   public:
-    explicit Network(Simulation& simulation) : simulation_(simulation) {}
+    explicit Network(Simulation& simulation);
+    /// Joins the real-socket thread, if one was started.
+    ~Network();
     Network(const Network&) = delete;
     Network& operator=(const Network&) = delete;
 
@@ -118,13 +149,24 @@ class Network {
 
     /// Opens a link from `client` to `address`. The acceptor sees it after one latency; the
     /// client then gets on_open or a refusal close. Throws ProtocolError(invalid_argument) naming
-    /// the listening addresses when nothing listens at `address`.
+    /// the listening addresses when nothing listens at `address`. A `ws://host:port/...` address
+    /// opens a real WebSocket through loopback() instead (options then do not apply).
     std::shared_ptr<Connection> connect(const std::string& address, ConnectRequest request,
                                         FrameHandler& client,
                                         std::optional<LinkOptions> options = {});
 
     /// Options for links created without explicit ones.
     LinkOptions default_link_options;
+
+    /// The real-socket transport of this network (one I/O thread), started on first use.
+    [[nodiscard]] LoopbackTransport& loopback();
+    /// Whether loopback() was started.
+    [[nodiscard]] bool has_loopback() const noexcept { return loopback_ != nullptr; }
+    /// Stops and joins the real-socket transport now (closing every real link); idempotent.
+    void shutdown_loopback() noexcept;
+
+    /// A fresh link id, for link backends.
+    [[nodiscard]] std::uint64_t allocate_link_id() noexcept { return next_link_id_++; }
 
     [[nodiscard]] std::uint64_t frames_delivered() const noexcept { return frames_delivered_; }
     [[nodiscard]] std::uint64_t links_created() const noexcept { return next_link_id_ - 1; }
@@ -135,6 +177,7 @@ class Network {
     std::map<std::string, Acceptor*> listeners_; // ordered: error messages list names stably
     std::uint64_t next_link_id_ = 1;
     std::uint64_t frames_delivered_ = 0;
+    std::unique_ptr<LoopbackTransport> loopback_;
 };
 
 } // namespace hivescope::sim

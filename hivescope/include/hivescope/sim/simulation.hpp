@@ -6,8 +6,13 @@
 #include "hivescope/protocol/random.hpp"
 #include "hivescope/sim/clock.hpp"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <queue>
 #include <string>
 #include <string_view>
@@ -20,6 +25,13 @@ namespace hivescope::sim {
 using EventId = std::uint64_t;
 
 /// The event loop and its clock.
+///
+/// Real sockets (sim/websocket.hpp) feed it through post(), the one thread-safe entry point.
+/// While real sources are registered (open real links, listening hosts), the run functions
+/// switch to wall-clock mode: virtual time may not run ahead of the wall clock (a timer due in
+/// 5 s of virtual time fires after 5 s of real time), `run_until` / `run_for` take their
+/// duration as wall time, and an empty queue means waiting for the inbox instead of returning.
+/// With no real source, everything is as fast and deterministic as before.
 class Simulation {
   public:
     /// Every random choice in the simulation derives from `seed`.
@@ -51,8 +63,31 @@ class Simulation {
     /// Runs every event due within `duration`, then sets the clock to now + duration.
     void run_for(Duration duration);
     /// Runs until `predicate` holds (checked before each event and after it) or `timeout` of
-    /// virtual time passes. Returns whether the predicate held.
+    /// virtual time passes. Returns whether the predicate held. In wall-clock mode (real sources
+    /// open) this is run_until_real(predicate, timeout).
     bool run_until(const std::function<bool()>& predicate, Duration timeout);
+    /// Runs events paced by the wall clock and waits on the inbox until `predicate` holds or
+    /// `timeout` of wall time passed; virtual time advances with the wall clock.
+    bool run_until_real(const std::function<bool()>& predicate, Duration timeout);
+
+    // ---- real sources (thread-safe inbox) ------------------------------------------------------
+    /// Queues `action` to run on the simulation thread at the current virtual time, in post
+    /// order. Thread-safe: this is how socket threads hand over frames, accepts and closes.
+    void post(std::function<void()> action);
+    /// Simulation thread: a real source opened (+1) or ended (-1). Non-zero selects wall-clock
+    /// mode.
+    void add_real_sources(int delta) noexcept { real_sources_ += delta; }
+    /// Simulation thread: a real operation whose completion will be posted began (+1) or ended
+    /// (-1); run_until_idle waits for these before calling the hive idle.
+    void add_real_pending(int delta) noexcept { real_pending_ += delta; }
+    [[nodiscard]] bool wall_clock_mode() const noexcept { return real_sources_ > 0; }
+    [[nodiscard]] int real_sources() const noexcept { return real_sources_; }
+    [[nodiscard]] int real_pending() const noexcept { return real_pending_; }
+    /// In wall-clock mode run_until_idle returns once nothing is queued, nothing real is in
+    /// flight and the inbox stayed quiet this long.
+    Duration real_quiet_period = std::chrono::milliseconds(20);
+    /// In wall-clock mode run_until_idle gives up (returns false) after this much wall time.
+    Duration real_idle_limit = std::chrono::seconds(30);
 
     [[nodiscard]] std::size_t pending_events() const noexcept { return pending_.size(); }
     [[nodiscard]] std::uint64_t events_run() const noexcept { return events_run_; }
@@ -69,6 +104,12 @@ class Simulation {
         }
     };
 
+    /// Moves posted actions into the queue at now(); true if any moved.
+    bool drain_inbox();
+    /// Waits until the inbox is non-empty or `until` (wall) passed; true if something arrived.
+    bool wait_inbox(std::chrono::steady_clock::time_point until);
+    bool run_until_idle_real(std::uint64_t max_events);
+
     std::uint64_t seed_;
     VirtualTime now_{0};
     EventId next_id_ = 1;
@@ -77,6 +118,13 @@ class Simulation {
     // Membership tests only, never iterated, so unordered is safe for determinism.
     std::unordered_set<EventId> pending_;
     std::unordered_set<EventId> cancelled_;
+
+    int real_sources_ = 0;
+    int real_pending_ = 0;
+    std::mutex inbox_mutex_;
+    std::condition_variable inbox_ready_;
+    std::deque<std::function<void()>> inbox_; // guarded by inbox_mutex_
+    std::atomic<bool> inbox_nonempty_{false}; // a lock-free hint; the deque is the truth
 };
 
 } // namespace hivescope::sim

@@ -1,0 +1,120 @@
+#pragma once
+// Real WebSocket links for the same nodes (issue 5). A LoopbackTransport owns one I/O thread
+// (Boost.Beast/Asio); a WebSocketHost serves an Acceptor on a real port; Network::connect to a
+// `ws://` URL opens a client link. Everything a socket produces (accepts, frames, closes) is
+// posted into the Simulation's inbox, so node code still runs only on the simulation thread and
+// sees exactly the calls and callbacks of a simulated link (network.hpp). Boost stays out of
+// this header.
+
+#include "hivescope/sim/network.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace hivescope::sim {
+
+/// The largest frame either side accepts by default (16 MiB); bigger ones close with 1009.
+inline constexpr std::size_t default_max_frame_bytes = std::size_t{16} << 20;
+
+/// WebSocket close codes beyond the HiveMind ones (RFC 6455).
+namespace close_code {
+inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t abnormal = 1006;
+inline constexpr std::uint16_t too_big = 1009;
+} // namespace close_code
+
+/// The parts of a `ws://host:port/path?query` URL.
+struct WebSocketUrl {
+    std::string host;
+    std::uint16_t port = 80;
+    std::string target = "/"; ///< path and query, as sent in the request line
+};
+
+/// Parses a `ws://` URL (no `wss://` yet). Throws ProtocolError(invalid_argument) naming the
+/// problem.
+[[nodiscard]] WebSocketUrl parse_websocket_url(std::string_view url);
+
+/// The `authorization` value of an upgrade request (A.11): the raw `authorization` query
+/// parameter (percent-decoded only if it has a `%`, which base64 never has), else the base64 of
+/// an `Authorization: Basic` header; empty when neither is present.
+[[nodiscard]] std::string authorization_from_request(std::string_view target,
+                                                     std::string_view authorization_header);
+
+/// The socket side of a network: one io_context and its thread, started by the constructor and
+/// joined by the destructor (which first aborts every socket it still has). Use through
+/// Network::loopback().
+class LoopbackTransport {
+  public:
+    explicit LoopbackTransport(Network& network);
+    /// Aborts every socket, joins the I/O thread; real links still open read as closed.
+    ~LoopbackTransport();
+    LoopbackTransport(const LoopbackTransport&) = delete;
+    LoopbackTransport& operator=(const LoopbackTransport&) = delete;
+
+    /// Opens a client link to `url` with `?authorization=` appended raw (A.11: no
+    /// percent-encoding). `client` gets on_open before the first frame from the server (masters
+    /// speak first), or after `open_grace` of quiet; a close before either is a refusal.
+    std::shared_ptr<Connection> connect(const std::string& url, ConnectRequest request,
+                                        FrameHandler& client);
+
+    /// Frame size limit for client links (the peer gets close 1009 beyond it).
+    std::size_t max_frame_bytes = default_max_frame_bytes;
+    /// How long an upgraded client link waits for the server's first frame before it opens.
+    Duration open_grace = std::chrono::seconds(2);
+
+    /// Sockets alive on the I/O thread (client and server sessions); for leak checks.
+    [[nodiscard]] std::size_t live_sessions() const noexcept;
+    /// Whether the I/O thread runs (always, until destruction).
+    [[nodiscard]] bool running() const noexcept;
+
+    struct Core; ///< internal: the io_context, its thread and the socket registry
+
+  private:
+    friend class WebSocketHost;
+    Network& network_;
+    std::shared_ptr<Core> core_;
+};
+
+/// Settings of a WebSocket server.
+struct WebSocketServerOptions {
+    std::string address = "127.0.0.1"; ///< listen address
+    std::uint16_t port = 0;            ///< 0: the system picks one (read it with port())
+    std::string name = "loopback";     ///< local_name() of the server ends (e.g. the node id)
+    std::size_t max_frame_bytes = default_max_frame_bytes; ///< beyond it: close 1009
+};
+
+/// A listening WebSocket server that hands each upgraded connection to an Acceptor with
+/// `ConnectRequest{authorization, client_name = useragent or peer address}`. `refuse(close)`
+/// becomes a real close frame with that code and reason before any message. The port is
+/// closed, and this host's sockets aborted, when stop() or the destructor returns.
+class WebSocketHost {
+  public:
+    /// Listens now (throws ProtocolError(invalid_argument) when the address cannot be bound).
+    WebSocketHost(Network& network, Acceptor& acceptor, WebSocketServerOptions options = {});
+    ~WebSocketHost();
+    WebSocketHost(const WebSocketHost&) = delete;
+    WebSocketHost& operator=(const WebSocketHost&) = delete;
+
+    /// The bound port.
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+    /// `ws://address:port/`.
+    [[nodiscard]] std::string url() const;
+    [[nodiscard]] const WebSocketServerOptions& options() const noexcept { return options_; }
+    /// Closes the port and aborts this host's connections (idempotent).
+    void stop() noexcept;
+    [[nodiscard]] bool listening() const noexcept { return listening_; }
+
+    struct State; ///< internal
+
+  private:
+    Network& network_;
+    WebSocketServerOptions options_;
+    std::shared_ptr<State> state_;
+    std::uint16_t port_ = 0;
+    bool listening_ = false;
+};
+
+} // namespace hivescope::sim

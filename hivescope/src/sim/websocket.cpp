@@ -1,0 +1,847 @@
+// Real WebSocket links (issue 5). Two kinds of object, one per thread:
+//   * WsLink (a LinkBackend) lives on the simulation thread: link state, the node's handler,
+//     counters. Only the simulation thread touches it.
+//   * Session lives on the I/O thread: the Beast stream, read buffer and write queue. Only the
+//     I/O thread touches it.
+// They talk by posting: the simulation thread posts work to the io_context, the I/O thread posts
+// results into Simulation::post. A Session holds its WsLink weakly and a WsLink its Session
+// weakly, so either side may end first.
+
+#include "hivescope/sim/websocket.hpp"
+
+#include "hivescope/protocol/error.hpp"
+#include "hivescope/protocol/handshake_messages.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <optional>
+#include <deque>
+#include <future>
+#include <map>
+#include <thread>
+
+namespace hivescope::sim {
+
+using protocol::ErrorCode;
+using protocol::ProtocolError;
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// ---- URL and authorization -------------------------------------------------------------------
+
+WebSocketUrl parse_websocket_url(std::string_view url) {
+    constexpr std::string_view scheme = "ws://";
+    if (url.substr(0, scheme.size()) != scheme)
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "not a ws:// URL: \"" + std::string(url) + "\"");
+    std::string_view rest = url.substr(scheme.size());
+    const auto slash = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, slash);
+    WebSocketUrl out;
+    if (slash != std::string_view::npos) {
+        out.target = std::string(rest.substr(slash));
+        if (out.target.front() == '?')
+            out.target.insert(out.target.begin(), '/');
+    }
+    const auto colon = authority.rfind(':');
+    if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+        const std::string_view digits = authority.substr(colon + 1);
+        unsigned long port = 0;
+        if (digits.empty() || digits.size() > 5)
+            throw ProtocolError(ErrorCode::invalid_argument,
+                                "bad port in \"" + std::string(url) + "\"");
+        for (const char c : digits) {
+            if (c < '0' || c > '9')
+                throw ProtocolError(ErrorCode::invalid_argument,
+                                    "bad port in \"" + std::string(url) + "\"");
+            port = port * 10 + static_cast<unsigned long>(c - '0');
+        }
+        if (port == 0 || port > 65535)
+            throw ProtocolError(ErrorCode::invalid_argument,
+                                "port out of range in \"" + std::string(url) + "\"");
+        out.port = static_cast<std::uint16_t>(port);
+        authority = authority.substr(0, colon);
+    }
+    if (authority.empty())
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "no host in \"" + std::string(url) + "\"");
+    out.host = std::string(authority);
+    return out;
+}
+
+namespace {
+
+std::string percent_decode(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    const auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    };
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(in[i]);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::string authorization_from_request(std::string_view target,
+                                       std::string_view authorization_header) {
+    const auto question = target.find('?');
+    if (question != std::string_view::npos) {
+        std::string_view query = target.substr(question + 1);
+        while (!query.empty()) {
+            const auto amp = query.find('&');
+            const std::string_view pair = query.substr(0, amp);
+            constexpr std::string_view key = "authorization=";
+            if (pair.substr(0, key.size()) == key) {
+                const std::string_view value = pair.substr(key.size());
+                // Base64 never contains '%', so decoding is unambiguous; raw is the A.11 form.
+                return value.find('%') == std::string_view::npos ? std::string(value)
+                                                                  : percent_decode(value);
+            }
+            if (amp == std::string_view::npos)
+                break;
+            query = query.substr(amp + 1);
+        }
+    }
+    std::string_view header = authorization_header;
+    while (!header.empty() && header.front() == ' ')
+        header.remove_prefix(1);
+    constexpr std::string_view basic = "basic ";
+    if (header.size() > basic.size()) {
+        bool match = true;
+        for (std::size_t i = 0; i < basic.size(); ++i)
+            match = match && std::tolower(static_cast<unsigned char>(header[i])) == basic[i];
+        if (match) {
+            header.remove_prefix(basic.size());
+            while (!header.empty() && header.front() == ' ')
+                header.remove_prefix(1);
+            while (!header.empty() && header.back() == ' ')
+                header.remove_suffix(1);
+            return std::string(header);
+        }
+    }
+    return {};
+}
+
+// ---- the two halves of a real link -------------------------------------------------------------
+
+namespace {
+struct Session;
+struct WsLink;
+} // namespace
+
+struct LoopbackTransport::Core : std::enable_shared_from_this<LoopbackTransport::Core> {
+    Core(Network& network_in)
+        : network(network_in), sim(network_in.simulation()), work(asio::make_work_guard(io)) {}
+    Core(const Core&) = delete;
+    Core& operator=(const Core&) = delete;
+    ~Core() = default;
+
+    Network& network;
+    Simulation& sim;
+    // Declared before io: sessions destroyed with io's pending handlers still count down here.
+    std::atomic<std::size_t> live{0};
+    std::atomic<bool> running{false};
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work;
+    std::thread thread;
+    // I/O thread only: every session, so shutdown can abort them.
+    std::map<std::uint64_t, std::weak_ptr<Session>> sessions;
+    std::uint64_t next_session = 1;
+    // Simulation thread only: every real link until it closed, so a link whose node let go of
+    // it still finishes its close, and shutdown can settle the simulation's counters.
+    std::map<const WsLink*, std::shared_ptr<WsLink>> links;
+};
+
+struct WebSocketHost::State {
+    Acceptor* acceptor = nullptr; // simulation thread only; null once the host stopped
+    std::string name;
+    std::size_t max_frame_bytes = default_max_frame_bytes;
+    // I/O thread only.
+    std::unique_ptr<tcp::acceptor> listener;
+    std::uint64_t host_id = 0;
+};
+
+namespace {
+
+using Core = LoopbackTransport::Core;
+using HostState = WebSocketHost::State;
+
+// Simulation-thread half.
+struct WsLink final : LinkBackend, std::enable_shared_from_this<WsLink> {
+    enum class State { connecting, open, closing, closed };
+
+    WsLink(Core& core_in, const std::shared_ptr<Core>& core_ref, Connection::Side side_in,
+           std::string local, std::string remote)
+        : sim(core_in.sim), core(core_ref), side(side_in) {
+        names[index(side_in)] = std::move(local);
+        names[1 - index(side_in)] = std::move(remote);
+    }
+
+    Simulation& sim;
+    std::weak_ptr<Core> core;
+    std::weak_ptr<Session> session; // set before the link is shared with the other thread
+    Connection::Side side;
+    std::uint64_t link_id = 0;
+    std::array<std::string, 2> names;
+    FrameHandler* handler = nullptr;
+    std::weak_ptr<Connection> end;
+    std::function<Fault(const Frame&)> fault;
+    State state = State::connecting;
+    bool counted = false; // holds one of the simulation's real sources
+    int pending = 0;      // this link's share of the simulation's real pending operations
+    Duration open_grace{0};
+
+    static std::size_t index(Connection::Side s) { return s == Connection::Side::client ? 0 : 1; }
+
+    void count_source() {
+        if (!counted) {
+            counted = true;
+            sim.add_real_sources(1);
+        }
+    }
+    void add_pending(int delta) {
+        pending += delta;
+        sim.add_real_pending(delta);
+    }
+
+    /// Runs `work` on the I/O thread against the live session, if any.
+    template <class Work> bool to_session(Work work);
+
+    // ---- LinkBackend ---------------------------------------------------------------------------
+    [[nodiscard]] std::uint64_t id() const noexcept override { return link_id; }
+    [[nodiscard]] const std::string& name(Connection::Side s) const noexcept override {
+        return names[index(s)];
+    }
+    [[nodiscard]] bool is_open() const noexcept override {
+        return state == State::open && !core.expired();
+    }
+    [[nodiscard]] bool is_closed() const noexcept override {
+        return state == State::closing || state == State::closed || core.expired();
+    }
+    void send(Connection::Side from, Frame frame) override;
+    void close(Connection::Side from, CloseEvent event) override;
+    void accept(Connection::Side s, FrameHandler& h) override {
+        if (s != Connection::Side::server || side != s || state != State::connecting)
+            throw ProtocolError(ErrorCode::invalid_argument,
+                                "accept() is for a server end inside on_connect");
+        handler = &h;
+        state = State::open;
+    }
+    void refuse(Connection::Side s, CloseEvent event) override {
+        if (s != Connection::Side::server || side != s || state != State::connecting)
+            throw ProtocolError(ErrorCode::invalid_argument,
+                                "refuse() is for a server end inside on_connect");
+        begin_close(std::move(event));
+    }
+    void detach(Connection::Side) noexcept override { handler = nullptr; }
+    void set_fault_rule(Connection::Side, std::function<Fault(const Frame&)> rule) override {
+        fault = std::move(rule);
+    }
+
+    void begin_close(CloseEvent event);
+    void transmit(Frame frame);
+
+    // ---- events posted from the I/O thread -----------------------------------------------------
+    void upgraded() {
+        add_pending(-1); // the connect finished
+        if (state != State::connecting)
+            return;
+        auto self = shared_from_this();
+        sim.schedule_after(open_grace, [self] { self->open_client(); });
+    }
+    void open_client() {
+        if (side != Connection::Side::client || state != State::connecting)
+            return;
+        state = State::open;
+        const auto e = end.lock();
+        if (e && handler != nullptr)
+            handler->on_open(*e);
+    }
+    void frame_in(Frame frame) {
+        if (state == State::closed)
+            return;
+        if (state == State::connecting && side == Connection::Side::client)
+            open_client(); // the master spoke first: the upgrade was an acceptance
+        const auto e = end.lock();
+        if (e && handler != nullptr && state != State::closed)
+            handler->on_frame(*e, frame);
+    }
+    void write_done() {
+        if (state != State::closed && pending > 0)
+            add_pending(-1);
+    }
+    void closed(CloseEvent event) {
+        if (state == State::closed)
+            return;
+        const auto self = shared_from_this();
+        settle();
+        const auto e = end.lock();
+        if (e && handler != nullptr)
+            handler->on_close(*e, event);
+    }
+    /// The transport is going away: settle the counters without calling anyone.
+    void abandon() {
+        if (state != State::closed)
+            settle();
+    }
+    void settle() {
+        state = State::closed;
+        add_pending(-pending);
+        if (counted) {
+            counted = false;
+            sim.add_real_sources(-1);
+        }
+        if (const auto c = core.lock())
+            c->links.erase(this);
+    }
+    void enroll(Core& c) {
+        count_source();
+        c.links[this] = shared_from_this();
+    }
+};
+
+struct Outgoing {
+    bool is_close = false;
+    Frame frame;
+    CloseEvent close;
+};
+
+// I/O-thread half.
+struct Session : std::enable_shared_from_this<Session> {
+    Session(Core& core_in, tcp::socket socket, std::size_t max_frame, std::uint64_t host)
+        : core(core_in), ws(std::move(socket)), host_id(host) {
+        ws.read_message_max(max_frame);
+        ++core.live;
+    }
+    Session(Core& core_in, std::size_t max_frame)
+        : core(core_in), ws(core_in.io), host_id(0) {
+        ws.read_message_max(max_frame);
+        ++core.live;
+    }
+    ~Session() { --core.live; }
+
+    Core& core;
+    websocket::stream<beast::tcp_stream> ws;
+    std::uint64_t host_id; // 0 for client sessions
+    std::uint64_t session_id = 0;
+    std::weak_ptr<WsLink> link;
+    beast::flat_buffer buffer;
+    std::deque<Outgoing> outbox;
+    bool writing = false;
+    bool upgraded = false;
+    bool close_sent = false;
+    std::optional<CloseEvent> local_close;
+    bool finished = false;
+    // server side
+    tcp::resolver::results_type resolved;
+    http::request<http::string_body> request;
+    std::shared_ptr<HostState> host;
+
+    void enroll() {
+        session_id = core.next_session++;
+        core.sessions[session_id] = weak_from_this();
+    }
+
+    template <class Event> void post_to_link(Event event) {
+        core.sim.post([weak = link, event = std::move(event)]() mutable {
+            if (const auto l = weak.lock())
+                event(*l);
+        });
+    }
+
+    void finish(CloseEvent event) {
+        if (finished)
+            return;
+        finished = true;
+        core.sessions.erase(session_id);
+        if (local_close)
+            event = *local_close; // our close completed: the closing side sees its own event
+        post_to_link([event](WsLink& l) { l.closed(event); });
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(ws).socket().close(ignored);
+    }
+
+    void abort() {
+        if (finished)
+            return;
+        finish(CloseEvent{close_code::abnormal, "transport stopped"});
+    }
+
+    void fail(const beast::error_code& ec, const char* what) {
+        if (ec == websocket::error::closed) {
+            const auto& reason = ws.reason();
+            finish(CloseEvent{static_cast<std::uint16_t>(reason.code),
+                              std::string(reason.reason.data(), reason.reason.size())});
+            return;
+        }
+        if (ec == websocket::error::message_too_big) {
+            finish(CloseEvent{close_code::too_big, "message too big"});
+            return;
+        }
+        finish(CloseEvent{close_code::abnormal, std::string(what) + ": " + ec.message()});
+    }
+
+    // ---- reading -------------------------------------------------------------------------------
+    void read() {
+        ws.async_read(buffer, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->on_read(ec);
+        });
+    }
+    void on_read(beast::error_code ec) {
+        if (finished)
+            return;
+        if (ec) {
+            fail(ec, "read");
+            return;
+        }
+        Frame frame;
+        frame.kind = ws.got_text() ? Frame::Kind::text : Frame::Kind::binary;
+        const auto data = buffer.cdata();
+        frame.data.assign(static_cast<const char*>(data.data()), data.size());
+        buffer.consume(buffer.size());
+        post_to_link([frame = std::move(frame)](WsLink& l) mutable { l.frame_in(std::move(frame)); });
+        read();
+    }
+
+    // ---- writing -------------------------------------------------------------------------------
+    void enqueue(Outgoing item) {
+        if (finished) {
+            if (!item.is_close)
+                post_to_link([](WsLink& l) { l.write_done(); });
+            return;
+        }
+        if (item.is_close) {
+            if (local_close)
+                return;
+            local_close = item.close;
+        }
+        outbox.push_back(std::move(item));
+        if (!writing && upgraded)
+            write_next();
+    }
+    void write_next() {
+        if (finished || outbox.empty() || close_sent) {
+            writing = false;
+            return;
+        }
+        writing = true;
+        Outgoing& front = outbox.front();
+        if (front.is_close) {
+            close_sent = true;
+            std::string reason = front.close.reason.substr(0, 123); // RFC 6455 limit
+            ws.async_close(websocket::close_reason(static_cast<websocket::close_code>(front.close.code), reason),
+                           [self = shared_from_this()](beast::error_code ec) {
+                               self->writing = false;
+                               self->outbox.clear();
+                               if (ec && ec != websocket::error::closed)
+                                   self->fail(ec, "close");
+                               else
+                                   self->finish(*self->local_close);
+                           });
+            return;
+        }
+        ws.text(!front.frame.is_binary());
+        ws.async_write(asio::buffer(front.frame.data),
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                           if (ec) {
+                               self->fail(ec, "write");
+                               return;
+                           }
+                           self->outbox.pop_front();
+                           self->post_to_link([](WsLink& l) { l.write_done(); });
+                           self->write_next();
+                       });
+    }
+
+    void after_upgrade() {
+        upgraded = true;
+        read();
+        if (!outbox.empty() && !writing)
+            write_next();
+    }
+
+    // ---- client --------------------------------------------------------------------------------
+    void run_client(WebSocketUrl url) {
+        enroll();
+        auto resolver = std::make_shared<tcp::resolver>(core.io);
+        resolver->async_resolve(
+            url.host, std::to_string(url.port),
+            [self = shared_from_this(), resolver, url](beast::error_code ec,
+                                                       tcp::resolver::results_type results) {
+                if (self->finished)
+                    return;
+                if (ec) {
+                    self->fail(ec, "resolve");
+                    return;
+                }
+                beast::get_lowest_layer(self->ws).expires_after(std::chrono::seconds(10));
+                beast::get_lowest_layer(self->ws).async_connect(
+                    results, [self, url](beast::error_code ec2, const tcp::endpoint&) {
+                        if (self->finished)
+                            return;
+                        if (ec2) {
+                            self->fail(ec2, "connect");
+                            return;
+                        }
+                        self->handshake(url);
+                    });
+            });
+    }
+    void handshake(const WebSocketUrl& url) {
+        beast::get_lowest_layer(ws).expires_never();
+        ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+        const std::string host = url.host + ":" + std::to_string(url.port);
+        ws.async_handshake(host, url.target, [self = shared_from_this()](beast::error_code ec) {
+            if (self->finished)
+                return;
+            if (ec) {
+                self->fail(ec, "handshake");
+                return;
+            }
+            self->post_to_link([](WsLink& l) { l.upgraded(); });
+            self->after_upgrade();
+        });
+    }
+};
+
+template <class Work> bool WsLink::to_session(Work work) {
+    const auto c = core.lock();
+    if (!c)
+        return false;
+    asio::post(c->io, [weak = session, work = std::move(work)]() mutable {
+        if (const auto s = weak.lock())
+            work(*s);
+    });
+    return true;
+}
+
+void WsLink::send(Connection::Side, Frame frame) {
+    if (!is_open())
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "cannot send on the real link " + names[0] + " -> " + names[1] +
+                                ": it is " +
+                                (state == State::connecting ? "not yet open" : "closed"));
+    const Fault f = fault ? fault(frame) : Fault::pass();
+    switch (f.action) {
+    case Fault::Action::drop:
+        return;
+    case Fault::Action::pass:
+        transmit(std::move(frame));
+        return;
+    case Fault::Action::duplicate:
+        transmit(frame);
+        transmit(std::move(frame));
+        return;
+    case Fault::Action::delay: {
+        auto self = shared_from_this();
+        add_pending(1);
+        sim.schedule_after(f.extra_delay, [self, frame = std::move(frame)]() mutable {
+            self->add_pending(-1);
+            if (self->state == State::open || self->state == State::closing)
+                self->transmit(std::move(frame));
+        });
+        return;
+    }
+    }
+}
+
+void WsLink::transmit(Frame frame) {
+    add_pending(1);
+    // If the session is already gone, its close is on its way and settles the count.
+    to_session([frame = std::move(frame)](Session& s) mutable {
+        s.enqueue(Outgoing{false, std::move(frame), {}});
+    });
+}
+
+void WsLink::close(Connection::Side, CloseEvent event) {
+    if (state == State::closing || state == State::closed)
+        return;
+    begin_close(std::move(event));
+}
+
+void WsLink::begin_close(CloseEvent event) {
+    state = State::closing;
+    add_pending(1);
+    if (!to_session([event = std::move(event)](Session& s) { s.enqueue(Outgoing{true, {}, event}); }))
+        abandon();
+}
+
+// ---- server --------------------------------------------------------------------------------
+
+// Simulation thread: the acceptor decides.
+void accepted(const std::shared_ptr<WsLink>& link, const std::shared_ptr<HostState>& host,
+              const ConnectRequest& request) {
+    const auto core = link->core.lock();
+    if (!core)
+        return;
+    link->link_id = core->network.allocate_link_id();
+    link->enroll(*core);
+    if (host->acceptor == nullptr) {
+        link->begin_close(CloseEvent{close_code::going_away, "server stopped"});
+        return;
+    }
+    auto end = std::make_shared<Connection>(link, Connection::Side::server);
+    link->end = end;
+    host->acceptor->on_connect(end, request);
+    if (link->state == WsLink::State::connecting)
+        link->begin_close(CloseEvent{close_code::policy_violation, "connection not accepted"});
+}
+
+void serve_session(const std::shared_ptr<Session>& session) {
+    session->enroll();
+    beast::get_lowest_layer(session->ws).expires_after(std::chrono::seconds(10));
+    http::async_read(
+        beast::get_lowest_layer(session->ws), session->buffer, session->request,
+        [session](beast::error_code ec, std::size_t) {
+            if (session->finished)
+                return;
+            if (ec) {
+                session->fail(ec, "upgrade request");
+                return;
+            }
+            beast::get_lowest_layer(session->ws).expires_never();
+            session->ws.set_option(
+                websocket::stream_base::timeout::suggested(beast::role_type::server));
+            const std::string target(session->request.target());
+            const std::string header(session->request[http::field::authorization]);
+            ConnectRequest request{authorization_from_request(target, header), {}};
+            try {
+                request.client_name =
+                    protocol::parse_authorization(request.authorization).useragent;
+            } catch (const std::exception&) {
+                beast::error_code ignored;
+                const auto remote =
+                    beast::get_lowest_layer(session->ws).socket().remote_endpoint(ignored);
+                request.client_name =
+                    remote.address().to_string() + ":" + std::to_string(remote.port());
+            }
+            session->ws.async_accept(
+                session->request,
+                [session, request = std::move(request)](beast::error_code ec2) mutable {
+                    if (session->finished)
+                        return;
+                    if (ec2) {
+                        session->fail(ec2, "upgrade");
+                        return;
+                    }
+                    Core& core = session->core;
+                    auto link = std::make_shared<WsLink>(core, core.shared_from_this(),
+                                                         Connection::Side::server,
+                                                         session->host->name, request.client_name);
+                    link->session = session;
+                    session->link = link;
+                    session->buffer.consume(session->buffer.size());
+                    // Frames read from now on are posted after this, so the acceptor has
+                    // decided before any of them reaches it.
+                    core.sim.post([link, host = session->host, request = std::move(request)] {
+                        accepted(link, host, request);
+                    });
+                    session->after_upgrade();
+                });
+        });
+}
+
+void accept_next(Core& core, const std::shared_ptr<HostState>& host) {
+    if (!host->listener || !host->listener->is_open())
+        return;
+    host->listener->async_accept(
+        core.io, [&core, host](beast::error_code ec, tcp::socket socket) {
+            if (!host->listener || !host->listener->is_open())
+                return;
+            if (!ec) {
+                auto session = std::make_shared<Session>(core, std::move(socket),
+                                                         host->max_frame_bytes, host->host_id);
+                session->host = host;
+                serve_session(session);
+            }
+            accept_next(core, host);
+        });
+}
+
+/// Runs `work` on the I/O thread and waits for it (never call from the I/O thread).
+template <class Work> void run_on_io(Core& core, Work work) {
+    std::promise<void> done;
+    auto future = done.get_future();
+    asio::post(core.io, [&work, &done] {
+        try {
+            work();
+            done.set_value();
+        } catch (...) {
+            done.set_exception(std::current_exception());
+        }
+    });
+    future.get();
+}
+
+} // namespace
+
+// ---- LoopbackTransport ---------------------------------------------------------------------------
+
+LoopbackTransport::LoopbackTransport(Network& network)
+    : network_(network), core_(std::make_shared<Core>(network)) {
+    Core& core = *core_;
+    core.running = true;
+    core.thread = std::thread([&core] {
+        core.io.run();
+        core.running = false;
+    });
+}
+
+LoopbackTransport::~LoopbackTransport() {
+    Core& core = *core_;
+    try {
+        run_on_io(core, [&core] {
+            for (auto& [id, weak] : std::map(core.sessions))
+                if (const auto s = weak.lock())
+                    s->abort();
+        });
+    } catch (...) {
+        // Nothing in the abort throws; stopping must not.
+    }
+    core.work.reset();
+    core.io.stop();
+    if (core.thread.joinable())
+        core.thread.join();
+    for (auto& [ptr, link] : std::map(core.links))
+        link->abandon();
+    core.links.clear();
+    // Posted results still in the simulation's inbox hold their links weakly or strongly; the
+    // links find the core gone and read as closed.
+}
+
+std::size_t LoopbackTransport::live_sessions() const noexcept {
+    return core_->live.load();
+}
+
+bool LoopbackTransport::running() const noexcept {
+    return core_->running.load();
+}
+
+std::shared_ptr<Connection> LoopbackTransport::connect(const std::string& url,
+                                                       ConnectRequest request,
+                                                       FrameHandler& client) {
+    WebSocketUrl parsed = parse_websocket_url(url);
+    parsed.target += (parsed.target.find('?') == std::string::npos ? "?" : "&");
+    parsed.target += "authorization=" + request.authorization; // raw: A.11
+    Core& core = *core_;
+    auto link = std::make_shared<WsLink>(core, core_, Connection::Side::client,
+                                         request.client_name, url);
+    link->link_id = network_.allocate_link_id();
+    link->handler = &client;
+    link->open_grace = open_grace;
+    auto end = std::make_shared<Connection>(link, Connection::Side::client);
+    link->end = end;
+    auto session = std::make_shared<Session>(core, max_frame_bytes);
+    session->link = link;
+    link->session = session;
+    link->enroll(core);
+    link->add_pending(1); // the connect
+    asio::post(core.io, [session, parsed = std::move(parsed)]() mutable {
+        session->run_client(std::move(parsed));
+    });
+    return end;
+}
+
+// ---- WebSocketHost -------------------------------------------------------------------------------
+
+WebSocketHost::WebSocketHost(Network& network, Acceptor& acceptor, WebSocketServerOptions options)
+    : network_(network), options_(std::move(options)), state_(std::make_shared<State>()) {
+    state_->acceptor = &acceptor;
+    state_->name = options_.name;
+    state_->max_frame_bytes = options_.max_frame_bytes;
+    Core& core = *network_.loopback().core_;
+    std::string error;
+    run_on_io(core, [&] {
+        state_->host_id = core.next_session++;
+        beast::error_code ec;
+        const auto address = asio::ip::make_address(options_.address, ec);
+        if (ec) {
+            error = "bad listen address \"" + options_.address + "\": " + ec.message();
+            return;
+        }
+        auto listener = std::make_unique<tcp::acceptor>(core.io);
+        const tcp::endpoint endpoint(address, options_.port);
+        listener->open(endpoint.protocol(), ec);
+        if (!ec)
+            listener->set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec)
+            listener->bind(endpoint, ec);
+        if (!ec)
+            listener->listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            error = "cannot listen on " + options_.address + ":" +
+                    std::to_string(options_.port) + ": " + ec.message();
+            return;
+        }
+        port_ = listener->local_endpoint().port();
+        state_->listener = std::move(listener);
+        accept_next(core, state_);
+    });
+    if (!error.empty())
+        throw ProtocolError(ErrorCode::invalid_argument, error);
+    listening_ = true;
+    network_.simulation().add_real_sources(1);
+}
+
+WebSocketHost::~WebSocketHost() {
+    stop();
+}
+
+std::string WebSocketHost::url() const {
+    return "ws://" + options_.address + ":" + std::to_string(port_) + "/";
+}
+
+void WebSocketHost::stop() noexcept {
+    if (!listening_)
+        return;
+    listening_ = false;
+    state_->acceptor = nullptr;
+    network_.simulation().add_real_sources(-1);
+    if (!network_.has_loopback())
+        return;
+    Core& core = *network_.loopback().core_;
+    try {
+        run_on_io(core, [this, &core] {
+            beast::error_code ignored;
+            if (state_->listener)
+                state_->listener->close(ignored);
+            state_->listener.reset(); // on the I/O thread, while its io_context lives
+            for (auto& [id, weak] : std::map(core.sessions))
+                if (const auto s = weak.lock(); s && s->host == state_)
+                    s->abort();
+        });
+    } catch (...) {
+        // Closing sockets does not throw; stop() must not either.
+    }
+}
+
+} // namespace hivescope::sim
