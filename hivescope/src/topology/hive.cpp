@@ -15,6 +15,7 @@ Hive::Hive(Hive&& other) noexcept
     : simulation_(std::move(other.simulation_)), network_(std::move(other.network_)),
       kdf_cache_(std::move(other.kdf_cache_)), masters_(std::move(other.masters_)),
       relays_(std::move(other.relays_)), satellites_(std::move(other.satellites_)),
+      hosts_(std::move(other.hosts_)), host_options_(std::move(other.host_options_)),
       master_names_(std::move(other.master_names_)),
       satellite_names_(std::move(other.satellite_names_)),
       relay_names_(std::move(other.relay_names_)),
@@ -29,6 +30,7 @@ Hive& Hive::operator=(Hive&& other) noexcept {
         if (HiveRegistry* registry = current_hive_registry(); registry && simulation_)
             registry->hive_destroyed(*this);
         stop();
+        hosts_.clear();
         masters_.clear();
         relays_.clear();
         satellites_.clear();
@@ -40,6 +42,8 @@ Hive& Hive::operator=(Hive&& other) noexcept {
         masters_ = std::move(other.masters_);
         relays_ = std::move(other.relays_);
         satellites_ = std::move(other.satellites_);
+        hosts_ = std::move(other.hosts_);
+        host_options_ = std::move(other.host_options_);
         master_names_ = std::move(other.master_names_);
         satellite_names_ = std::move(other.satellite_names_);
         relay_names_ = std::move(other.relay_names_);
@@ -57,11 +61,15 @@ Hive::~Hive() {
     if (HiveRegistry* registry = current_hive_registry(); registry && simulation_)
         registry->hive_destroyed(*this);
     stop();
+    hosts_.clear(); // ports closed before the masters they serve go
     // Nodes detach from the network in their destructors; destroy them before it.
     satellites_.clear();
     relays_.clear();
     masters_.clear();
+    if (network_)
+        network_->shutdown_loopback(); // joins the socket thread while the simulation lives
 }
+
 
 namespace {
 template <class Map> std::string list_names(const Map& nodes) {
@@ -88,6 +96,14 @@ node::SatelliteNode& Hive::satellite(const std::string& name) {
 }
 node::RelayNode& Hive::relay(const std::string& name) {
     return lookup(relays_, name, "relay");
+}
+
+sim::WebSocketHost& Hive::loopback_host(const std::string& master) {
+    const auto it = hosts_.find(master);
+    if (it == hosts_.end())
+        throw TopologyError("no loopback master named \"" + master + "\" (loopback masters: " +
+                            list_names(hosts_) + ")");
+    return *it->second;
 }
 
 record::Recorder& Hive::recorder(const std::string& name) {
@@ -175,6 +191,8 @@ void Hive::stop() noexcept {
         for (const auto& name : master_names_)
             masters_.at(name)->stop();
         simulation_->run_until_idle();
+        for (auto& [name, host] : hosts_)
+            host->stop();
     } catch (...) {
         // Stopping must not throw (it runs in destructors); whatever failed is in the records.
     }
@@ -185,6 +203,14 @@ void Hive::start() {
         return;
     for (const auto& name : master_names_)
         masters_.at(name)->start();
+    for (auto& [name, host] : hosts_) {
+        if (host->listening())
+            continue;
+        auto options = host_options_.at(name);
+        options.port = host->port(); // same port, so satellites keep their URL
+        host.reset();
+        host = std::make_unique<sim::WebSocketHost>(*network_, masters_.at(name)->role(), options);
+    }
     for (const auto& name : relay_start_order_)
         relays_.at(name)->start();
     connect_all();

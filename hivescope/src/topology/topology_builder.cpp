@@ -81,8 +81,11 @@ std::vector<const TopologyBuilder::Entry*> TopologyBuilder::dependency_order() c
     std::map<std::string, const Entry*> by_name;
     for (const auto& entry : entries_)
         by_name[entry.name] = &entry;
+    const auto external = [](const Entry& entry) {
+        return entry.kind == Kind::master || entry.upstream.rfind("ws://", 0) == 0;
+    };
     for (const auto& entry : entries_) {
-        if (entry.kind == Kind::master)
+        if (external(entry))
             continue;
         const auto upstream = by_name.find(entry.upstream);
         if (upstream == by_name.end())
@@ -100,7 +103,7 @@ std::vector<const TopologyBuilder::Entry*> TopologyBuilder::dependency_order() c
         for (const auto& entry : entries_) {
             if (placed.count(entry.name) != 0)
                 continue;
-            if (entry.kind == Kind::master || placed.count(entry.upstream) != 0) {
+            if (external(entry) || placed.count(entry.upstream) != 0) {
                 order.push_back(&entry);
                 placed.insert(entry.name);
             }
@@ -171,10 +174,22 @@ Hive TopologyBuilder::start() const {
             node::MasterOptions options = entry->master.options;
             options.node_id = entry->name;
             options.site_id = entry->master.site_id;
-            options.kdf_iterations = options_.kdf_iterations;
-            hive.masters_.emplace(entry->name,
-                                  std::make_unique<node::MasterNode>(network, std::move(options)));
+            if (!entry->master.use_loopback)
+                options.kdf_iterations = options_.kdf_iterations;
+            auto& master = *hive.masters_
+                                .emplace(entry->name, std::make_unique<node::MasterNode>(
+                                                          network, std::move(options)))
+                                .first->second;
             hive.master_names_.push_back(entry->name);
+            if (entry->master.use_loopback) {
+                sim::WebSocketServerOptions server;
+                server.port = entry->master.loopback_port;
+                server.name = entry->name;
+                server.max_frame_bytes = entry->master.loopback_max_frame_bytes;
+                hive.hosts_[entry->name] =
+                    std::make_unique<sim::WebSocketHost>(network, master.role(), server);
+                hive.host_options_[entry->name] = server;
+            }
             break;
         }
         case Kind::relay: {
@@ -186,6 +201,14 @@ Hive TopologyBuilder::start() const {
             options.upstream = entry->relay.upstream;
             options.upstream.master_address = entry->upstream;
             options.upstream.kdf_iterations = options_.kdf_iterations;
+            if (entry->upstream.rfind("ws://", 0) == 0)
+                throw TopologyError("relay \"" + entry->name +
+                                    "\": an external (ws://) upstream is for satellites only");
+            if (const auto host = hive.hosts_.find(entry->upstream); host != hive.hosts_.end()) {
+                options.upstream.master_address = host->second->url();
+                options.upstream.kdf_iterations =
+                    hive.masters_.at(entry->upstream)->role().options().kdf_iterations;
+            }
             issue_credentials(*hive.simulation_, entry->name, entry->relay.acl, true, false,
                               database_of(entry->upstream), options.upstream);
             hive.relays_.emplace(entry->name,
@@ -199,12 +222,21 @@ Hive TopologyBuilder::start() const {
             options.node_id = entry->name;
             options.site_id = entry->satellite.site_id;
             options.master_address = entry->upstream;
-            options.kdf_iterations = options_.kdf_iterations;
             if (!options_.satellite_pubkeys)
                 options.announce_pubkey = false;
-            issue_credentials(*hive.simulation_, entry->name, entry->satellite.acl,
-                              entry->satellite.password, entry->satellite.preshared_key,
-                              database_of(entry->upstream), options);
+            const bool external = entry->upstream.rfind("ws://", 0) == 0;
+            if (!external) {
+                options.kdf_iterations = options_.kdf_iterations;
+                if (const auto host = hive.hosts_.find(entry->upstream); host != hive.hosts_.end()) {
+                    // A real socket: the master's own count, and the address of its port.
+                    options.master_address = host->second->url();
+                    options.kdf_iterations =
+                        hive.masters_.at(entry->upstream)->role().options().kdf_iterations;
+                }
+                issue_credentials(*hive.simulation_, entry->name, entry->satellite.acl,
+                                  entry->satellite.password, entry->satellite.preshared_key,
+                                  database_of(entry->upstream), options);
+            }
             hive.satellites_.emplace(
                 entry->name, std::make_unique<node::SatelliteNode>(network, std::move(options)));
             hive.satellite_names_.push_back(entry->name);
@@ -215,12 +247,16 @@ Hive TopologyBuilder::start() const {
 
     if (options_.share_key_derivations) {
         hive.kdf_cache_ = std::make_unique<protocol::KeyDerivationCache>();
+        // Real sockets derive their keys for real: no memo for loopback masters and for
+        // satellites that connect over a socket.
         for (auto& [name, node] : hive.masters_)
-            node->core().kdf_cache = hive.kdf_cache_.get();
+            if (hive.hosts_.count(name) == 0)
+                node->core().kdf_cache = hive.kdf_cache_.get();
         for (auto& [name, node] : hive.relays_)
             node->core().kdf_cache = hive.kdf_cache_.get();
         for (auto& [name, node] : hive.satellites_)
-            node->core().kdf_cache = hive.kdf_cache_.get();
+            if (node->role().options().master_address.rfind("ws://", 0) != 0)
+                node->core().kdf_cache = hive.kdf_cache_.get();
     }
 
     if (options_.preload_trusted_keys) {

@@ -8,6 +8,7 @@
 #include "hivescope/record/recorder.hpp"
 #include "hivescope/sim/network.hpp"
 #include "hivescope/sim/simulation.hpp"
+#include "hivescope/sim/websocket.hpp"
 #include "hivescope/topology/topology_error.hpp"
 
 #include <functional>
@@ -46,6 +47,15 @@ class [[nodiscard]] Hive {
     [[nodiscard]] node::MasterNode& master(const std::string& name);
     [[nodiscard]] node::SatelliteNode& satellite(const std::string& name);
     [[nodiscard]] node::RelayNode& relay(const std::string& name);
+    /// The real WebSocket server of a master added with `use_loopback` (TopologyError lists
+    /// the loopback masters otherwise), its port and its `ws://127.0.0.1:port/` URL.
+    [[nodiscard]] sim::WebSocketHost& loopback_host(const std::string& master);
+    [[nodiscard]] std::uint16_t loopback_port(const std::string& master) {
+        return loopback_host(master).port();
+    }
+    [[nodiscard]] std::string loopback_url(const std::string& master) {
+        return loopback_host(master).url();
+    }
     /// The recorder of any node.
     [[nodiscard]] record::Recorder& recorder(const std::string& name);
 
@@ -72,6 +82,8 @@ class [[nodiscard]] Hive {
     /// Runs `duration` of virtual time.
     void run_for(sim::Duration duration);
     /// Runs until `predicate` holds or `timeout` of virtual time passed; returns whether it held.
+    /// While real sockets are open (loopback masters, ws:// satellites) the timeout is wall time
+    /// and the run waits for socket events (Simulation's wall-clock mode).
     bool run_until(const std::function<bool()>& predicate, sim::Duration timeout);
 
     /// Every recorder's current position, to assert only on what follows.
@@ -102,6 +114,9 @@ class [[nodiscard]] Hive {
     std::map<std::string, std::unique_ptr<node::MasterNode>> masters_;
     std::map<std::string, std::unique_ptr<node::RelayNode>> relays_;
     std::map<std::string, std::unique_ptr<node::SatelliteNode>> satellites_;
+    // Real ports of loopback masters; stopped by stop(), reopened on the same port by start().
+    std::map<std::string, std::unique_ptr<sim::WebSocketHost>> hosts_;
+    std::map<std::string, sim::WebSocketServerOptions> host_options_;
     std::vector<std::string> master_names_;
     std::vector<std::string> satellite_names_;
     std::vector<std::string> relay_names_;

@@ -7,6 +7,7 @@
 #include "hivescope/node/master_options.hpp"
 #include "hivescope/node/satellite_options.hpp"
 #include "hivescope/sim/network.hpp"
+#include "hivescope/sim/websocket.hpp"
 #include "hivescope/topology/hive.hpp"
 #include "hivescope/topology/topology_error.hpp"
 
@@ -33,8 +34,17 @@ struct ClientAcl {
 /// A master in the topology.
 struct MasterSpec {
     std::string site_id = "hive";
-    /// node_id and site_id are set from the topology; kdf_iterations from HiveOptions.
-    node::MasterOptions options;
+    /// node_id and site_id are set from the topology; kdf_iterations from HiveOptions (except
+    /// with use_loopback, where the options' own count, 100000 by default, is kept).
+    node::MasterOptions options{}; // `{}` keeps `{.use_loopback = true}` warning-free
+    /// Also listen on a real WebSocket port (issue 5): same node, recorder and rules; its
+    /// satellites in the topology connect over the socket. Read the port with
+    /// Hive::loopback_port(name).
+    bool use_loopback = false;
+    /// The port for use_loopback; 0 lets the system pick one.
+    std::uint16_t loopback_port = 0;
+    /// Frame size limit of the loopback server (beyond it: close 1009).
+    std::size_t loopback_max_frame_bytes = sim::default_max_frame_bytes;
 };
 
 /// A satellite in the topology.
@@ -87,7 +97,9 @@ class TopologyBuilder {
 
     /// Adds a master. Names are node ids: unique in the hive (TopologyError otherwise).
     TopologyBuilder& add_master(std::string name, MasterSpec spec = {});
-    /// Adds a satellite of `upstream` (a master or relay, added before or after).
+    /// Adds a satellite of `upstream` (a master or relay, added before or after). An upstream
+    /// `ws://host:port/` is an external master: the satellite connects over a real socket with
+    /// the access key, password and kdf_iterations given in `spec.options` (no record is made).
     TopologyBuilder& add_satellite(std::string name, std::string upstream, SatelliteSpec spec = {});
     /// Adds a relay of `upstream`.
     TopologyBuilder& add_relay(std::string name, std::string upstream, RelaySpec spec = {});
