@@ -118,7 +118,8 @@ class EventMatcher final : public RecordMatcher {
     /// How many matching records the count asks for at least, and whether exactly.
     [[nodiscard]] std::size_t wanted() const noexcept { return count_; }
     [[nodiscard]] bool exact() const noexcept { return exact_; }
-    /// Why `records[first, size)` held `found` matches instead of the count asked for.
+    /// What `records[first, size)` held: `saw N` and the first match, and when the count is not
+    /// met, what was seen instead (the text describe() shows in parentheses).
     [[nodiscard]] std::string explain(const Records& records, std::size_t first) const;
 
   private:
