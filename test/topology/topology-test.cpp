@@ -160,3 +160,14 @@ TEST_CASE("a hive mark separates what came before from what follows", "[topology
     CHECK(mark.of("nobody").position == 0);
     CHECK(mark.time <= hive.simulation().now());
 }
+
+TEST_CASE("start() returns once every client is registered at its master", "[topology]") {
+    auto hive = fast(with_relay()).start();
+    // No run_until_idle(): the HELLOs must already have been accepted.
+    for (const auto& name : {"S0", "S1"})
+        CHECK(hive.relay("R0")
+                  .master()
+                  .find_client(hive.satellite(name).role().peer_id())
+                  ->registered);
+    CHECK(hive.master("M0").find_client(hive.relay("R0").satellite().peer_id())->registered);
+}

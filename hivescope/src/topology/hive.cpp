@@ -70,7 +70,6 @@ Hive::~Hive() {
         network_->shutdown_loopback(); // joins the socket thread while the simulation lives
 }
 
-
 namespace {
 template <class Map> std::string list_names(const Map& nodes) {
     std::string out;
@@ -101,8 +100,8 @@ node::RelayNode& Hive::relay(const std::string& name) {
 sim::WebSocketHost& Hive::loopback_host(const std::string& master) {
     const auto it = hosts_.find(master);
     if (it == hosts_.end())
-        throw TopologyError("no loopback master named \"" + master + "\" (loopback masters: " +
-                            list_names(hosts_) + ")");
+        throw TopologyError("no loopback master named \"" + master +
+                            "\" (loopback masters: " + list_names(hosts_) + ")");
     return *it->second;
 }
 
@@ -223,12 +222,26 @@ void Hive::connect_all() {
     for (const auto& name : satellite_names_)
         satellites_.at(name)->connect();
 
-    const auto all_ready = [this] {
+    // Ready means the client finished its handshake AND its master registered the HELLO, so a
+    // test can address the client by peer id as soon as start() returns.
+    const auto registered = [this](const node::SatelliteRole& role) {
+        const std::string& upstream = role.options().master_address;
+        const node::MasterRole* master = nullptr;
+        if (const auto it = masters_.find(upstream); it != masters_.end())
+            master = &it->second->role();
+        else if (const auto it = relays_.find(upstream); it != relays_.end())
+            master = &it->second->master();
+        if (master == nullptr)
+            return true; // an external master: its registration is not ours to see
+        const auto client = master->find_client(role.peer_id());
+        return client && client->registered;
+    };
+    const auto all_ready = [this, &registered] {
         for (const auto& [name, relay] : relays_)
-            if (!relay->satellite().handshake_complete())
+            if (!relay->satellite().handshake_complete() || !registered(relay->satellite()))
                 return false;
         for (const auto& [name, satellite] : satellites_)
-            if (!satellite->handshake_complete())
+            if (!satellite->handshake_complete() || !registered(satellite->role()))
                 return false;
         return true;
     };
