@@ -10,7 +10,7 @@ DEPS := ./cmake/install-deps.sh
 FORMAT_DIRS := $(wildcard hivescope test tools bench fuzz)
 
 .DEFAULT_GOAL := test
-.PHONY: deps test run asan bench fuzz format clean
+.PHONY: deps test run asan tsan bench fuzz format clean
 
 deps:
 	@$(DEPS)
@@ -29,6 +29,12 @@ asan: deps
 	$(CMAKE) --preset asan
 	$(CMAKE) --build --preset asan
 	$(CTEST) --preset asan
+
+# ThreadSanitizer over the loopback (real socket) tests: builds and runs only those.
+tsan: deps
+	$(CMAKE) --preset tsan
+	$(CMAKE) --build --preset tsan
+	$(CTEST) --preset tsan
 
 bench: deps
 	$(CMAKE) --preset release
@@ -73,4 +79,4 @@ format:
 	fi
 
 clean:
-	rm -rf build build-asan build-release build-fuzz
+	rm -rf build build-asan build-tsan build-release build-fuzz
