@@ -1,5 +1,7 @@
 #include "hivescope/node/bus.hpp"
 
+#include <algorithm>
+
 namespace hivescope::node {
 
 void Bus::on(std::string type, Handler handler) {
@@ -36,6 +38,18 @@ void Bus::inject(const protocol::BusMessage& message, const std::string& peer) {
     for (const auto& [type, handler] : handlers)
         if (type == "*" || type == message.type())
             handler(message);
+}
+
+void Bus::inject(protocol::BusMessage&& message, const std::string& peer) {
+    const bool heard = std::any_of(handlers_.begin(), handlers_.end(), [&](const auto& entry) {
+        return entry.first == "*" || entry.first == message.type();
+    });
+    if (!heard) {
+        injected_.push_back({std::move(message), peer, simulation_.now()});
+        return;
+    }
+    // Handlers get `message` itself: the stored copy may move when a handler injects again.
+    inject(static_cast<const protocol::BusMessage&>(message), peer);
 }
 
 std::optional<protocol::BusMessage> Bus::ask(const protocol::BusMessage& request) {

@@ -185,12 +185,18 @@ void MasterRole::unregister_link(Link& link) {
 
 // ---- recording and sending ----------------------------------------------------------------------
 
+record::SharedMessage MasterRole::recorded(const HiveMessage& message) const {
+    if (inbound_ && inbound_.get() == &message)
+        return inbound_;
+    return message;
+}
+
 void MasterRole::verdict(const Link& link, const HiveMessage& message, Outcome outcome,
                          std::string reason, std::string detail) {
     Record entry;
     entry.kind = Kind::verdict;
     entry.peer = link.peer_id;
-    entry.message = message;
+    entry.message = recorded(message);
     entry.outcome = outcome;
     entry.reason = std::move(reason);
     entry.detail = std::move(detail);
@@ -246,7 +252,7 @@ void MasterRole::deny(Link& link, const HiveMessage& message, const std::string&
     Record entry;
     entry.kind = Kind::verdict;
     entry.peer = link.peer_id;
-    entry.message = message;
+    entry.message = recorded(message);
     entry.outcome = Outcome::denied;
     entry.code = code;
     entry.reason = reason;
@@ -399,7 +405,7 @@ void MasterRole::close_link(Link& link, std::uint16_t code, const std::string& r
     entry.kind = Kind::verdict;
     entry.peer = link.peer_id;
     if (message != nullptr)
-        entry.message = *message;
+        entry.message = recorded(*message);
     entry.outcome = Outcome::closed;
     entry.code = std::to_string(code);
     entry.reason = reason;
@@ -485,12 +491,21 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
         close_link(link, protocol_error, reason, nullptr);
         return;
     }
-    HiveMessage& message = decoded.message;
+    // The decoded message is recorded once and shared by every later record about it: first as
+    // decoded (the in record, and any closing verdict before step 5), then as stamped.
+    struct Inbound {
+        std::shared_ptr<const HiveMessage>& slot;
+        std::shared_ptr<const HiveMessage> saved;
+        ~Inbound() { slot = std::move(saved); }
+    } inbound{inbound_, inbound_};
+    const auto arrived = std::make_shared<const HiveMessage>(std::move(decoded.message));
+    inbound_ = arrived;
+    const HiveMessage& message = *arrived;
     {
         Record entry;
         entry.kind = Kind::in;
         entry.peer = link.peer_id;
-        entry.message = message;
+        entry.message = arrived;
         entry.frame = frame;
         entry.detail = decoded.encrypted ? "encrypted" : "plaintext";
         core_.record(std::move(entry));
@@ -528,9 +543,12 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
         return;
     }
 
-    // 5. Stamp, 6. dispatch.
-    message.set_source_peer(link.peer_id);
-    dispatch(link, message, *record, false);
+    // 5. Stamp (a copy: the in record keeps the message as it arrived), 6. dispatch.
+    HiveMessage copy = message;
+    copy.set_source_peer(link.peer_id);
+    const auto stamped = std::make_shared<const HiveMessage>(std::move(copy));
+    inbound_ = stamped;
+    dispatch(link, *stamped, *record, false);
 }
 
 bool MasterRole::handle_bare_transport(Link& link, const sim::Frame& frame) {

@@ -101,7 +101,9 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
         return BusResult::closed;
     }
     // 2. Adoption.
-    if (session_id != "default" && session_id == link.session_id && bus.session() != nullptr)
+    const bool adopted =
+        session_id != "default" && session_id == link.session_id && bus.session() != nullptr;
+    if (adopted)
         link.session = *bus.session();
     // 3. ACL: an explicit whitelist; empty denies all, admin does not bypass it (B.4).
     if (std::find(record.allowed_types.begin(), record.allowed_types.end(), bus.type()) ==
@@ -110,15 +112,21 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
              "type '" + bus.type() + "' is not in allowed_types");
         return BusResult::denied;
     }
-    // 4. Rewrite.
-    Json session = link.session.is_object() ? link.session : Json::object();
-    merge_blacklist(session, "blacklisted_skills", record.skill_blacklist);
-    merge_blacklist(session, "blacklisted_intents", record.intent_blacklist);
+    // 4. Rewrite. The session becomes the link's; when it was just adopted from this message it
+    // already is, so it is completed in place rather than replaced by a copy of itself.
     Json& context = bus.context();
     if (!context.is_object())
         context = Json::object();
     auto& fields = context.as_object();
-    fields.set("session", std::move(session));
+    Json* own = adopted ? fields.find("session") : nullptr;
+    Json session = own != nullptr             ? Json()
+                   : link.session.is_object() ? link.session
+                                              : Json::object();
+    Json& target = own != nullptr ? *own : session;
+    merge_blacklist(target, "blacklisted_skills", record.skill_blacklist);
+    merge_blacklist(target, "blacklisted_intents", record.intent_blacklist);
+    if (own == nullptr)
+        fields.set("session", std::move(session));
     fields.set("source", link.peer_id);
     fields.set("peer", link.peer_id);
     if (bus.type() == "speak") {
@@ -135,13 +143,13 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
     return BusResult::admitted;
 }
 
-void MasterRole::inject(Link& link, const BusMessage& bus) {
+void MasterRole::inject(Link& link, BusMessage bus) {
     Record entry;
     entry.kind = Kind::inject;
     entry.peer = link.peer_id;
     entry.message = HiveMessage::bus(bus);
     core_.record(std::move(entry));
-    core_.bus().inject(bus, link.peer_id);
+    core_.bus().inject(std::move(bus), link.peer_id);
 }
 
 void MasterRole::handle_bus(Link& link, const HiveMessage& message, const ClientRecord& record) {
@@ -156,7 +164,7 @@ void MasterRole::handle_bus(Link& link, const HiveMessage& message, const Client
     if (admit_bus(link, record, bus, message, nullptr) != BusResult::admitted)
         return;
     verdict(link, message, Outcome::allowed);
-    inject(link, bus);
+    inject(link, std::move(bus));
 }
 
 // ---- B.4 routing permissions --------------------------------------------------------------------
@@ -244,7 +252,7 @@ void MasterRole::handle_transport(Link& link, const HiveMessage& message,
             if (result == BusResult::closed)
                 return;
             if (result == BusResult::admitted)
-                inject(link, bus);
+                inject(link, std::move(bus));
         }
     }
     // 6. PING.

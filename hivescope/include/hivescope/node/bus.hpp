@@ -77,6 +77,8 @@ class Bus {
     void set_router(Router router) { router_ = std::move(router); }
     /// Hands `message` to the bus and runs the matching handlers.
     void inject(const protocol::BusMessage& message, const std::string& peer);
+    /// As inject, keeping `message` itself when no handler needs it (no copy).
+    void inject(protocol::BusMessage&& message, const std::string& peer);
     /// Asks the query responders; the first answer wins.
     [[nodiscard]] std::optional<protocol::BusMessage> ask(const protocol::BusMessage& request);
     /// Records a binary handler call.

@@ -13,6 +13,7 @@
 #include "hivescope/node/node_core.hpp"
 #include "hivescope/protocol/bus_message.hpp"
 #include "hivescope/protocol/hive_message.hpp"
+#include "hivescope/record/record.hpp"
 #include "hivescope/sim/network.hpp"
 
 #include <cstdint>
@@ -143,6 +144,9 @@ class MasterRole : public DownstreamRole, public sim::Acceptor, public sim::Fram
                  std::string reason = {}, std::string detail = {});
     void agent_event(const std::string& type, protocol::Json data, const std::string& peer);
     bool send_upstream(const protocol::HiveMessage& message);
+    /// `message` as a record holds it: the inbound message being handled is shared, anything
+    /// else copied.
+    [[nodiscard]] record::SharedMessage recorded(const protocol::HiveMessage& message) const;
 
     // inbound pipeline (master_role.cpp)
     void handle_frame(Link& link, const sim::Frame& frame);
@@ -156,7 +160,7 @@ class MasterRole : public DownstreamRole, public sim::Acceptor, public sim::Fram
     // sessions and routing (master_routing.cpp)
     BusResult admit_bus(Link& link, const ClientRecord& record, protocol::BusMessage& bus,
                         const protocol::HiveMessage& carrier, const std::string* query_id);
-    void inject(Link& link, const protocol::BusMessage& bus);
+    void inject(Link& link, protocol::BusMessage bus);
     void handle_bus(Link& link, const protocol::HiveMessage& message, const ClientRecord& record);
     [[nodiscard]] bool permitted(protocol::MessageType type, const ClientRecord& record) const;
     void illegal(Link& link, const protocol::HiveMessage& message);
@@ -204,6 +208,9 @@ class MasterRole : public DownstreamRole, public sim::Acceptor, public sim::Fram
     std::map<std::string, QueryState> queries_;
     FloodCache finished_queries_{1000}; // query ids already answered, for late answers
     std::string public_pem_;
+    // The message the inbound pipeline is handling, held by its records: the in record, then
+    // every verdict on it, share it instead of copying it (set only during handle_frame).
+    std::shared_ptr<const protocol::HiveMessage> inbound_;
 };
 
 } // namespace hivescope::node

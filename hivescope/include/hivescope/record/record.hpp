@@ -1,12 +1,15 @@
 #pragma once
 // One entry of a node's recorder: what happened, when, with whom, to which message, and how it
-// ended. Records are plain values so tests can copy, compare and print them freely.
+// ended. Records are plain values so tests can copy, compare and print them freely; the message
+// in a record is immutable and shared, so recording one message several times (the in, verdict
+// and inject records of a frame) costs no copy of it.
 
 #include "hivescope/protocol/hive_message.hpp"
 #include "hivescope/sim/clock.hpp"
 #include "hivescope/sim/frame.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -36,6 +39,53 @@ enum class Outcome : std::uint8_t {
 [[nodiscard]] std::string_view to_string(Kind kind) noexcept;
 [[nodiscard]] std::string_view to_string(Outcome outcome) noexcept;
 
+/// The message of a record: an immutable, shared HiveMessage that reads like a
+/// `std::optional<protocol::HiveMessage>` (`if (m)`, `m->type()`, `*m`, `m = message`).
+class SharedMessage {
+  public:
+    SharedMessage() noexcept = default;
+    SharedMessage(std::nullopt_t) noexcept {}
+    /// Takes `message` (a copy or a move, as the caller passes it).
+    SharedMessage(protocol::HiveMessage message)
+        : message_(std::make_shared<const protocol::HiveMessage>(std::move(message))) {}
+    /// Shares an already shared message (null: no message).
+    SharedMessage(std::shared_ptr<const protocol::HiveMessage> message) noexcept
+        : message_(std::move(message)) {}
+
+    [[nodiscard]] bool has_value() const noexcept { return message_ != nullptr; }
+    explicit operator bool() const noexcept { return has_value(); }
+    /// Undefined without a message, as std::optional's.
+    [[nodiscard]] const protocol::HiveMessage& operator*() const noexcept { return *message_; }
+    [[nodiscard]] const protocol::HiveMessage* operator->() const noexcept {
+        return message_.get();
+    }
+    /// Throws std::bad_optional_access without a message.
+    [[nodiscard]] const protocol::HiveMessage& value() const {
+        if (!message_)
+            throw std::bad_optional_access();
+        return *message_;
+    }
+    void reset() noexcept { message_.reset(); }
+    /// The shared message itself, to record it again without a copy.
+    [[nodiscard]] const std::shared_ptr<const protocol::HiveMessage>& shared() const noexcept {
+        return message_;
+    }
+
+    /// Equal when both are empty or both hold equal messages (as std::optional compares).
+    friend bool operator==(const SharedMessage& a, const SharedMessage& b) {
+        if (a.message_ == b.message_)
+            return true;
+        return a.message_ && b.message_ && *a.message_ == *b.message_;
+    }
+    friend bool operator==(const SharedMessage& a, std::nullopt_t) noexcept { return !a; }
+    friend bool operator==(const SharedMessage& a, const protocol::HiveMessage& b) {
+        return a && *a == b;
+    }
+
+  private:
+    std::shared_ptr<const protocol::HiveMessage> message_;
+};
+
 /// One recorded event.
 struct Record {
     std::uint64_t sequence = 0; ///< position in its recorder, from 0
@@ -44,7 +94,7 @@ struct Record {
     Kind kind = Kind::in;
     std::string peer; ///< the other side: a peer id, a node name, or `agent` / `bus`
     /// The decoded message (after decryption), when there is one.
-    std::optional<protocol::HiveMessage> message;
+    SharedMessage message;
     /// The raw frame as it crossed the link (ciphertext when encrypted), for in/out/decode_error.
     std::optional<sim::Frame> frame;
     Outcome outcome = Outcome::none;

@@ -1,0 +1,109 @@
+// A master records one inbound frame several times (in, verdicts, inject) without copying the
+// decoded message for each record, and without changing what each record shows: the in record
+// keeps the message as it arrived, verdicts see it stamped with the sender's peer id (B.2 step
+// 5), the inject record shows the B.5 rewrite, and the agent receives the same rewrite.
+
+#include "catch.hpp"
+
+#include "hivescope/scenarios/presets.hpp"
+#include "hivescope/topology/topology_builder.hpp"
+
+#include <vector>
+
+using namespace hivescope;
+using record::Kind;
+using record::Outcome;
+
+namespace {
+topology::Hive start(const std::vector<std::string>& allowed, bool admin = false) {
+    auto builder =
+        admin ? scenarios::admin_satellite(allowed) : scenarios::single_satellite(allowed);
+    builder.options().kdf_iterations = 1000;
+    builder.options().satellite_pubkeys = false;
+    auto hive = builder.start();
+    hive.run_until_idle(); // the HELLO is still in flight when start() returns
+    return hive;
+}
+
+std::vector<const record::Record*> after(const record::Recorder& recorder, record::Mark mark) {
+    std::vector<const record::Record*> out;
+    for (const auto& entry : recorder.since(mark))
+        if (entry.kind == Kind::in || entry.kind == Kind::verdict || entry.kind == Kind::inject)
+            out.push_back(&entry);
+    return out;
+}
+} // namespace
+
+TEST_CASE("an admitted BUS: in as received, verdict stamped, inject rewritten",
+          "[topology][record-sharing]") {
+    auto hive = start({"speak"});
+    auto& master = hive.master("M0");
+    const auto mark = hive.recorder("M0").mark();
+    hive.satellite("S0").send_bus(
+        protocol::BusMessage("speak", protocol::JsonObject{{"utterance", "hello"}}));
+    REQUIRE(hive.run_until_idle());
+    const auto records = after(hive.recorder("M0"), mark);
+    REQUIRE(records.size() == 3);
+    const auto& in = *records[0];
+    const auto& verdict = *records[1];
+    const auto& inject = *records[2];
+    REQUIRE(in.kind == Kind::in);
+    REQUIRE(verdict.kind == Kind::verdict);
+    REQUIRE(verdict.outcome == Outcome::allowed);
+    REQUIRE(inject.kind == Kind::inject);
+    // The claimed source_peer stays in the in record; the verdict has the link's peer id.
+    CHECK(in.message->source_peer() == std::optional<std::string>("S0"));
+    CHECK(verdict.message->source_peer() == std::optional<std::string>(in.peer));
+    CHECK(in.message.shared() != verdict.message.shared());
+    // Apart from the stamp, the verdict's message is the one received.
+    protocol::HiveMessage restamped = *in.message;
+    restamped.set_source_peer(in.peer);
+    CHECK(*verdict.message == restamped);
+    // The inject record and the agent hold the same rewritten OVOS message.
+    const auto& injected = master.agent().injected().back();
+    CHECK(inject.message->bus_message() == injected.message);
+    CHECK(injected.message.context().find("peer")->as_string() == in.peer);
+    CHECK(injected.message.context().find("session")->find("blacklisted_skills") != nullptr);
+}
+
+TEST_CASE("verdicts on one inbound message share it", "[topology][record-sharing]") {
+    // A non-admin BUS in the "default" session is denied, then its link closed (B.5 step 1):
+    // two verdicts on the same stamped message, one object.
+    auto hive = start({"speak"});
+    const auto mark = hive.recorder("M0").mark();
+    protocol::BusMessage bus("speak");
+    bus.set_session(protocol::JsonObject{{"session_id", "default"}});
+    hive.satellite("S0").role().send(protocol::HiveMessage::bus(bus));
+    hive.run_until_idle();
+    const auto records = after(hive.recorder("M0"), mark);
+    REQUIRE(records.size() >= 3);
+    const auto& in = *records[0];
+    const auto& denied = *records[1];
+    const auto& closed = *records[2];
+    REQUIRE(in.kind == Kind::in);
+    REQUIRE(denied.outcome == Outcome::denied);
+    REQUIRE(closed.outcome == Outcome::closed);
+    REQUIRE(denied.message);
+    CHECK(denied.message.shared() == closed.message.shared());
+    CHECK(denied.message->source_peer() == std::optional<std::string>(in.peer));
+    CHECK(in.message->source_peer() == std::optional<std::string>("S0"));
+}
+
+TEST_CASE("the agent's handlers see the injected message, stored unchanged",
+          "[topology][record-sharing]") {
+    auto hive = start({"speak"});
+    auto& agent = hive.master("M0").agent();
+    std::vector<protocol::BusMessage> heard;
+    agent.on("speak", [&](const protocol::BusMessage& message) {
+        heard.push_back(message);
+        if (heard.size() == 1) // a handler that injects again (the stored list may move)
+            agent.inject(protocol::BusMessage("speak.echo"), "local");
+    });
+    hive.satellite("S0").send_bus(protocol::BusMessage("speak"));
+    REQUIRE(hive.run_until_idle());
+    REQUIRE(heard.size() == 1);
+    REQUIRE(agent.injected().size() >= 2);
+    const auto& first = agent.injected()[agent.injected().size() - 2];
+    CHECK(first.message == heard[0]);
+    CHECK(agent.injected().back().message.type() == "speak.echo");
+}
