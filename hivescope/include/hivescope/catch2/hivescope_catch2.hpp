@@ -13,6 +13,7 @@
 #include "hivescope/catch2/compat.hpp"
 #include "hivescope/catch2/fixtures.hpp"
 #include "hivescope/catch2/listener.hpp"
+#include "hivescope/catch2/matchers.hpp"
 #include "hivescope/catch2/waiting.hpp"
 #include "hivescope/scenarios/presets.hpp"
 #include "hivescope/topology/hive.hpp"
