@@ -48,6 +48,11 @@ class Connection;
 struct Frame;
 struct CloseEvent;
 struct LinkOptions;
+class LinkBackend;
+struct WebSocketUrl;
+struct WebSocketServerOptions;
+class LoopbackTransport;
+class WebSocketHost;
 } // namespace sim
 
 namespace record {

@@ -32,6 +32,7 @@
 #include "hivescope/sim/frame.hpp"
 #include "hivescope/sim/network.hpp"
 #include "hivescope/sim/simulation.hpp"
+#include "hivescope/sim/websocket.hpp"
 
 #include "hivescope/record/record.hpp"
 #include "hivescope/record/recorder.hpp"
