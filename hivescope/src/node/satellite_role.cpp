@@ -453,6 +453,19 @@ bool SatelliteRole::send_upstream(const HiveMessage& message) {
     return true;
 }
 
+namespace {
+// HiveMessage::bus for a message we own: its data and context are moved into the payload
+// (`{"type", "data", "context"}`, as BusMessage::to_json) instead of copied.
+HiveMessage bus_envelope(BusMessage message) {
+    protocol::JsonObject payload;
+    payload.reserve(3);
+    payload.set("type", message.type());
+    payload.set("data", std::move(message.data()));
+    payload.set("context", std::move(message.context()));
+    return HiveMessage(MessageType::bus, Json(std::move(payload)));
+}
+} // namespace
+
 BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
     Json& context = message.context();
     if (!context.is_object())
@@ -467,17 +480,18 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
         context["platform"] = Json(useragent_);
     if (absent("destination"))
         context["destination"] = Json("HiveMind");
-    const Json* existing = context.find("session");
-    Json session = existing != nullptr && existing->is_object() ? *existing : session_;
-    session["session_id"] = Json(session_id_);
-    session["site_id"] = Json(core_.site_id());
-    context["session"] = std::move(session);
+    // The caller's session object is completed where it stands; without one, ours is copied in.
+    Json* existing = context.as_object().find("session");
+    if (existing == nullptr || !existing->is_object())
+        existing = &(context["session"] = session_);
+    (*existing)["session_id"] = Json(session_id_);
+    (*existing)["site_id"] = Json(core_.site_id());
     return message;
 }
 
 void SatelliteRole::send_bus(BusMessage message) {
     require_ready("bus");
-    send(HiveMessage::bus(prepare_bus(std::move(message))));
+    send(bus_envelope(prepare_bus(std::move(message))));
 }
 
 namespace {
@@ -498,13 +512,13 @@ void SatelliteRole::escalate(HiveMessage inner, std::optional<std::string> targe
     send(wrapped(MessageType::escalate, std::move(inner), std::move(target_site_id)));
 }
 void SatelliteRole::broadcast(BusMessage bus, std::optional<std::string> target_site_id) {
-    broadcast(HiveMessage::bus(prepare_bus(std::move(bus))), std::move(target_site_id));
+    broadcast(bus_envelope(prepare_bus(std::move(bus))), std::move(target_site_id));
 }
 void SatelliteRole::propagate(BusMessage bus, std::optional<std::string> target_site_id) {
-    propagate(HiveMessage::bus(prepare_bus(std::move(bus))), std::move(target_site_id));
+    propagate(bus_envelope(prepare_bus(std::move(bus))), std::move(target_site_id));
 }
 void SatelliteRole::escalate(BusMessage bus, std::optional<std::string> target_site_id) {
-    escalate(HiveMessage::bus(prepare_bus(std::move(bus))), std::move(target_site_id));
+    escalate(bus_envelope(prepare_bus(std::move(bus))), std::move(target_site_id));
 }
 
 std::string SatelliteRole::send_request(MessageType kind, HiveMessage inner) {
@@ -537,11 +551,11 @@ std::string SatelliteRole::send_request(MessageType kind, HiveMessage inner) {
 }
 
 std::string SatelliteRole::query(BusMessage bus) {
-    return send_request(MessageType::query, HiveMessage::bus(prepare_bus(std::move(bus))));
+    return send_request(MessageType::query, bus_envelope(prepare_bus(std::move(bus))));
 }
 
 std::string SatelliteRole::cascade(BusMessage bus) {
-    return send_request(MessageType::cascade, HiveMessage::bus(prepare_bus(std::move(bus))));
+    return send_request(MessageType::cascade, bus_envelope(prepare_bus(std::move(bus))));
 }
 
 void SatelliteRole::send_intercom(const HiveMessage& inner, const std::string& addressee_pem,
@@ -606,7 +620,7 @@ void SatelliteRole::route_local(const BusMessage& message) {
         return;
     }
     if (to_master)
-        send(HiveMessage::bus(prepare_bus(message)));
+        send(bus_envelope(prepare_bus(message)));
     if (options_.share_bus)
         send(HiveMessage::bus(message, MessageType::shared_bus));
 }
