@@ -1,8 +1,9 @@
 // read_text_frame, the single-parse reader of a link's text frames, against the two-step path it
-// replaces (Json::parse, is_encrypted_envelope, decrypt_envelope): for valid envelopes of every
-// cipher × encoding, for every malformed shape we know, and for thousands of random mutations,
-// both must give the same plaintext or JSON, or fail with the same ErrorCode. Also the
-// consuming message_from_json and Aead::open_text against their copying counterparts.
+// replaces (Json::parse, is_encrypted_envelope, decrypt_envelope), and decrypt_from_json against
+// decrypt_envelope of the parsed text: for valid envelopes of every cipher × encoding, for every
+// malformed shape we know, and for thousands of random mutations, both must give the same
+// plaintext or JSON, or fail with the same ErrorCode. Also the consuming message_from_json and
+// Aead::open_text against their copying counterparts.
 
 #include "catch.hpp"
 
@@ -49,9 +50,21 @@ std::string one_step(Aead* aead, Encoding encoding, const std::string& text) {
     }
 }
 
+// decrypt_from_json (which also reads the plain shape without a DOM) against its definition.
+std::string from_json(Aead& aead, Encoding encoding, const std::string& text, bool reference) {
+    try {
+        return reference ? decrypt_envelope(aead, encoding, Json::parse(text))
+                         : decrypt_from_json(aead, encoding, text);
+    } catch (const ProtocolError& e) {
+        return "error:" + std::string(to_string(e.code()));
+    }
+}
+
 void same(Aead* aead, Encoding encoding, const std::string& text) {
     INFO("frame: " << text.substr(0, 300));
     REQUIRE(one_step(aead, encoding, text) == two_step(aead, encoding, text));
+    if (aead != nullptr)
+        REQUIRE(from_json(*aead, encoding, text, false) == from_json(*aead, encoding, text, true));
 }
 
 const std::string plaintext = R"({"msg_type": "bus", "payload": {"type": "speak"}})";
@@ -148,6 +161,25 @@ TEST_CASE("read_text_frame fails like the two-step path on every malformed shape
             ", \"nonce\": " + q(nonce) + "}",
         "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag.substr(2)) +
             ", \"nonce\": " + q(nonce) + "}",
+        // Spacing and order the strict scan must accept exactly as the JSON parser does.
+        "{\"nonce\":" + q(nonce) + ",\"tag\":" + q(tag) + ",\"ciphertext\":" + q(ct) + "}",
+        " \t\r\n{ \"ciphertext\" : " + q(ct) + " ,\n\"tag\"\t:" + q(tag) +
+            ", \"nonce\": " + q(nonce) + " }\n ",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) + ", \"nonce\": " + q(nonce) + ",}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) + ", \"nonce\": " + q(nonce),
+        "{\"ciphertext\": " + q(ct) + " \"tag\": " + q(tag) + ", \"nonce\": " + q(nonce) + "}",
+        "{\"ciphertext\" " + q(ct) + ", \"nonce\": " + q(nonce) + "}",
+        "{\"ciphertext\": " + q(ct) + ", \"nonce\": " + q(nonce) + "}}",
+        "{\"ciphertext\": " + q(ct) + ", \"nonce\": " + q(nonce) + "}\f",
+        "{\"ciphertext\": " + q(ct) + ", \"nonce\": " + q(nonce) + ", \"nonce\": " + q(nonce) + "}",
+        "{\"ciphertext\": " + q(ct) + ", \"nonce\": " + q(nonce) + ", \"extra\": \"x\"}",
+        "{\"ciphertext\": \"" + ct + "\x7f\", \"nonce\": " + q(nonce) + "}",
+        "{\"ciphertext\": \"" + ct + "\xc3\xa9\", \"nonce\": " + q(nonce) + "}",
+        "{\"ciphertext\": \"" + ct + "\t\", \"nonce\": " + q(nonce) + "}",
+        "{\"cipher\\u0074ext\": " + q(ct) + ", \"tag\": " + q(tag) + ", \"nonce\": " + q(nonce) +
+            "}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) + ", \"nonce\": \"" + nonce +
+            "\\\"\"}",
         deep,
         "{\"a\": " + deep + "}",
         "{\"a\": 1e999}",

@@ -6,6 +6,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <optional>
 
 namespace hivescope::protocol {
@@ -121,6 +125,104 @@ std::string open_fields(Aead& aead, Encoding encoding, std::string_view cipherte
     return plaintext;
 }
 
+/// The fields of an envelope in the plain shape our encoders (and the reference's) write.
+struct PlainEnvelope {
+    std::string_view ciphertext;
+    std::string_view nonce;
+    std::optional<std::string_view> tag;
+};
+
+bool json_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/// The end of the run of printable ASCII other than '"' and '\\' starting at `i`: the
+/// position of the first other byte, or text.size().
+std::size_t plain_run(std::string_view text, std::size_t i) noexcept {
+    const auto ordinary = [](char c) { return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'; };
+#if defined(__SSE2__)
+    // 16 bytes per step (envelope values are hundreds of bytes). Signed compares: bytes ≥ 0x80
+    // are negative, so "below 0x20" catches them too.
+    const __m128i below_space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= text.size(); i += 16) {
+        const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+        const __m128i special =
+            _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(c, below_space), _mm_cmpeq_epi8(c, del)),
+                         _mm_or_si128(_mm_cmpeq_epi8(c, quote), _mm_cmpeq_epi8(c, backslash)));
+        const int mask = _mm_movemask_epi8(special);
+        if (mask != 0)
+            return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+#endif
+    while (i < text.size() && ordinary(text[i]))
+        ++i;
+    return i;
+}
+
+/// A strict scan for `{"ciphertext": "…", "tag": "…", "nonce": "…"}` in any order and spacing:
+/// only those keys, each once, ciphertext and nonce present, every value a string of printable
+/// ASCII without escapes. Such text is valid JSON whose parse yields exactly these strings, so
+/// it needs no DOM; anything else (nullopt) takes the general path through simdjson.
+std::optional<PlainEnvelope> scan_plain_envelope(std::string_view text) {
+    std::size_t i = 0;
+    const auto skip_space = [&] {
+        while (i < text.size() && json_space(text[i]))
+            ++i;
+    };
+    const auto expect = [&](char c) {
+        skip_space();
+        if (i >= text.size() || text[i] != c)
+            return false;
+        ++i;
+        return true;
+    };
+    // A string of printable ASCII with no escapes, after its opening quote.
+    const auto plain_string = [&]() -> std::optional<std::string_view> {
+        const std::size_t from = i;
+        i = plain_run(text, i);
+        if (i >= text.size() || text[i] != '"')
+            return std::nullopt;
+        return text.substr(from, i++ - from);
+    };
+    std::optional<std::string_view> ciphertext;
+    std::optional<std::string_view> nonce;
+    std::optional<std::string_view> tag;
+    if (!expect('{'))
+        return std::nullopt;
+    for (;;) {
+        if (!expect('"'))
+            return std::nullopt;
+        const auto key = plain_string();
+        if (!key || !expect(':') || !expect('"'))
+            return std::nullopt;
+        const auto value = plain_string();
+        if (!value)
+            return std::nullopt;
+        std::optional<std::string_view>* slot = *key == "ciphertext" ? &ciphertext
+                                                : *key == "nonce"    ? &nonce
+                                                : *key == "tag"      ? &tag
+                                                                     : nullptr;
+        if (slot == nullptr || slot->has_value())
+            return std::nullopt;
+        *slot = value;
+        skip_space();
+        if (i < text.size() && text[i] == ',') {
+            ++i;
+            continue;
+        }
+        if (!expect('}'))
+            return std::nullopt;
+        break;
+    }
+    skip_space();
+    if (i != text.size() || !ciphertext || !nonce)
+        return std::nullopt;
+    return PlainEnvelope{*ciphertext, *nonce, tag};
+}
+
 } // namespace
 
 std::string encrypt_as_json(Aead& aead, Encoding encoding, std::string_view plaintext,
@@ -147,6 +249,16 @@ std::string decrypt_envelope(Aead& aead, Encoding encoding, const Json& envelope
 
 TextFrame read_text_frame(Aead* aead, Encoding encoding, std::string_view text,
                           const JsonParseLimits& limits) {
+    if (text.size() <= limits.max_bytes) {
+        if (const auto plain = scan_plain_envelope(text)) {
+            if (aead == nullptr)
+                return {true, {}, {}};
+            std::string plaintext =
+                open_fields(*aead, encoding, plain->ciphertext, plain->nonce,
+                            plain->tag.has_value(), [&] { return *plain->tag; });
+            return {true, std::move(plaintext), {}};
+        }
+    }
     const simdjson::dom::element root = detail::parse_dom(text, limits);
     simdjson::dom::object object;
     if (root.get_object().get(object) != simdjson::SUCCESS)
@@ -190,6 +302,11 @@ TextFrame read_text_frame(Aead* aead, Encoding encoding, std::string_view text,
 }
 
 std::string decrypt_from_json(Aead& aead, Encoding encoding, std::string_view envelope_text) {
+    // The plain shape parses to exactly these fields, so decrypt_envelope would see the same.
+    if (envelope_text.size() <= JsonParseLimits{}.max_bytes)
+        if (const auto plain = scan_plain_envelope(envelope_text))
+            return open_fields(aead, encoding, plain->ciphertext, plain->nonce,
+                               plain->tag.has_value(), [&] { return *plain->tag; });
     return decrypt_envelope(aead, encoding, Json::parse(envelope_text));
 }
 

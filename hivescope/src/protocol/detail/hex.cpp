@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace hivescope::protocol::detail {
 
 namespace {
@@ -34,7 +38,28 @@ constexpr std::array<char, 512> pair_table = [] {
 }();
 
 void encode_into(char* out, ByteView bytes) noexcept {
-    for (std::size_t i = 0; i < bytes.size(); ++i)
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    // 16 bytes → 32 digits: split the nibbles, map 0-9 / 10-15 to '0'-'9' / 'a'-'f' by a
+    // compare, and interleave high and low digits.
+    const __m128i low_mask = _mm_set1_epi8(0x0f);
+    const __m128i nine = _mm_set1_epi8(9);
+    const __m128i zero_char = _mm_set1_epi8('0');
+    const __m128i letter_gap = _mm_set1_epi8('a' - '0' - 10);
+    const auto digits = [&](__m128i nibbles) {
+        const __m128i letters = _mm_cmpgt_epi8(nibbles, nine);
+        return _mm_add_epi8(_mm_add_epi8(nibbles, zero_char), _mm_and_si128(letters, letter_gap));
+    };
+    for (; i + 16 <= bytes.size(); i += 16) {
+        const __m128i in = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes.data() + i));
+        const __m128i high = digits(_mm_and_si128(_mm_srli_epi16(in, 4), low_mask));
+        const __m128i low = digits(_mm_and_si128(in, low_mask));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i), _mm_unpacklo_epi8(high, low));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i + 16),
+                         _mm_unpackhi_epi8(high, low));
+    }
+#endif
+    for (; i < bytes.size(); ++i)
         std::memcpy(out + 2 * i, &pair_table[2 * std::size_t{bytes[i]}], 2);
 }
 
@@ -43,8 +68,43 @@ void encode_into(char* out, ByteView bytes) noexcept {
 bool decode_into(std::uint8_t* out, std::string_view text) noexcept {
     const auto* in = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size() / 2;
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    // 32 digits → 16 bytes at a time. Signed compares: bytes ≥ 0x80 are negative, so they fall
+    // outside both ranges; OR-ing 0x20 folds 'A'-'F' onto 'a'-'f' and nothing else onto them.
+    const __m128i below_zero = _mm_set1_epi8('0' - 1);
+    const __m128i above_nine = _mm_set1_epi8('9' + 1);
+    const __m128i below_a = _mm_set1_epi8('a' - 1);
+    const __m128i above_f = _mm_set1_epi8('f' + 1);
+    const __m128i case_bit = _mm_set1_epi8(0x20);
+    const __m128i zero_char = _mm_set1_epi8('0');
+    const __m128i letter_base = _mm_set1_epi8('a' - 10);
+    const __m128i low_byte = _mm_set1_epi16(0x00ff);
+    const auto values = [&](const unsigned char* at, bool& ok) {
+        const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        const __m128i folded = _mm_or_si128(c, case_bit);
+        const __m128i digit =
+            _mm_and_si128(_mm_cmpgt_epi8(c, below_zero), _mm_cmplt_epi8(c, above_nine));
+        const __m128i letter =
+            _mm_and_si128(_mm_cmpgt_epi8(folded, below_a), _mm_cmplt_epi8(folded, above_f));
+        ok = _mm_movemask_epi8(_mm_or_si128(digit, letter)) == 0xffff;
+        const __m128i v = _mm_or_si128(_mm_and_si128(digit, _mm_sub_epi8(c, zero_char)),
+                                       _mm_and_si128(letter, _mm_sub_epi8(folded, letter_base)));
+        // Each 16-bit lane holds (high digit, low digit): make it one byte.
+        return _mm_or_si128(_mm_and_si128(_mm_slli_epi16(v, 4), low_byte), _mm_srli_epi16(v, 8));
+    };
+    for (; i + 16 <= n; i += 16) {
+        bool ok_a = false;
+        bool ok_b = false;
+        const __m128i a = values(in + 2 * i, ok_a);
+        const __m128i b = values(in + 2 * i + 16, ok_b);
+        if (!(ok_a && ok_b))
+            return false;
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(a, b));
+    }
+#endif
     int bad = 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    for (; i < n; ++i) {
         const int high = digit_table[in[2 * i]];
         const int low = digit_table[in[2 * i + 1]];
         bad |= high | low;
