@@ -1,8 +1,7 @@
 // Template: the handshake. Copy this file into your test suite and change the topology.
 //
-// A preset returns a builder; start() returns the running hive once every satellite has sent
-// its HELLO. The master registers that HELLO one link delay later, so run the hive until idle
-// before asserting on the master's side.
+// A preset returns a builder; start() returns the running hive once every handshake is complete
+// and every HELLO is registered at its master. run_until_idle() lets whatever else is queued land.
 
 #include <hivescope/catch2/hivescope_catch2.hpp>
 

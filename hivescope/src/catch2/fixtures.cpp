@@ -58,7 +58,7 @@ MasterOnly::MasterOnly() : MasterOnly(builder()) {}
 
 MasterOnly::MasterOnly(const topology::TopologyBuilder& builder)
     : hive(builder.start()), master(hive.master("M0")) {
-    // start() returns once every satellite sent its HELLO; let the masters register them.
+    // Let whatever start() left queued (agent events of the last registrations) land.
     hive.run_until_idle();
 }
 
