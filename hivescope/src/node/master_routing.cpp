@@ -41,6 +41,16 @@ std::vector<std::string> trimmed(const std::vector<std::string>& items) {
     return out;
 }
 
+// Room for exactly the `keys` that `object` lacks: it grows once and keeps no slack (the
+// rewritten message is recorded and kept).
+void reserve_for(protocol::JsonObject& object, std::initializer_list<std::string_view> keys,
+                 std::size_t more = 0) {
+    std::size_t missing = more;
+    for (const auto key : keys)
+        missing += object.find(key) == nullptr ? 1 : 0;
+    object.reserve(object.size() + missing);
+}
+
 // Appends `items` to the array `context.session[key]`, creating it, skipping what is present.
 void merge_blacklist(Json& session, const char* key, const std::vector<std::string>& items) {
     Json* current = session.as_object().find(key);
@@ -118,11 +128,13 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
     if (!context.is_object())
         context = Json::object();
     auto& fields = context.as_object();
+    reserve_for(fields, {"session", "source", "peer", "destination"}, query_id != nullptr ? 1 : 0);
     Json* own = adopted ? fields.find("session") : nullptr;
     Json session = own != nullptr             ? Json()
                    : link.session.is_object() ? link.session
                                               : Json::object();
     Json& target = own != nullptr ? *own : session;
+    reserve_for(target.as_object(), {"blacklisted_skills", "blacklisted_intents"});
     merge_blacklist(target, "blacklisted_skills", record.skill_blacklist);
     merge_blacklist(target, "blacklisted_intents", record.intent_blacklist);
     if (own == nullptr)

@@ -454,6 +454,9 @@ bool SatelliteRole::send_upstream(const HiveMessage& message) {
 }
 
 namespace {
+// The context keys prepare_bus fills in.
+constexpr std::string_view prepared_keys[] = {"source", "platform", "destination", "session"};
+
 // HiveMessage::bus for a message we own: its data and context are moved into the payload
 // (`{"type", "data", "context"}`, as BusMessage::to_json) instead of copied.
 HiveMessage bus_envelope(BusMessage message) {
@@ -470,6 +473,13 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
     Json& context = message.context();
     if (!context.is_object())
         context = Json::object();
+    // Exactly the room the keys added below need: the context grows once, with no slack kept
+    // in the recorded message.
+    auto& fields = context.as_object();
+    fields.reserve(fields.size() +
+                   static_cast<std::size_t>(std::count_if(
+                       std::begin(prepared_keys), std::end(prepared_keys),
+                       [&](std::string_view key) { return fields.find(key) == nullptr; })));
     const auto absent = [&](std::string_view key) {
         const Json* value = context.find(key);
         return value == nullptr || value->is_null();

@@ -337,19 +337,31 @@ unsigned next_code_point(std::string_view text, std::size_t& i) {
 
 } // namespace
 
+namespace {
+
+// The bytes that end a run of verbatim characters: controls, '"', '\\', and for ensure_ascii
+// also DEL and every non-ASCII byte. One table load per character instead of four tests.
+constexpr std::array<bool, 256> stop_table(bool ascii_only) {
+    std::array<bool, 256> stop{};
+    for (std::size_t c = 0; c < stop.size(); ++c)
+        stop[c] = c < 0x20 || c == '"' || c == '\\' || (ascii_only && c >= 0x7f);
+    return stop;
+}
+constexpr std::array<bool, 256> stop_raw = stop_table(false);
+constexpr std::array<bool, 256> stop_ascii = stop_table(true);
+
+} // namespace
+
 void append_json_string(std::string& out, std::string_view text, JsonStyle style) {
     out.push_back('"');
     const bool ascii_only = style == JsonStyle::python_ascii;
+    const std::array<bool, 256>& stop = ascii_only ? stop_ascii : stop_raw;
     std::size_t i = 0;
     while (i < text.size()) {
         // Copy the longest run that needs no escaping in one go.
         std::size_t run = i;
-        while (run < text.size()) {
-            const auto c = static_cast<unsigned char>(text[run]);
-            if (c < 0x20 || c == '"' || c == '\\' || (ascii_only && c >= 0x7f))
-                break;
+        while (run < text.size() && !stop[static_cast<unsigned char>(text[run])])
             ++run;
-        }
         out.append(text, i, run - i);
         i = run;
         if (i >= text.size())
