@@ -131,3 +131,26 @@ TEST_CASE("fixture builders give the same seeded, fast topology to tweak", "[fix
     hive.run_until_idle();
     CHECK(hive.master("M0").agent().injected_of("speak").size() == 1);
 }
+
+TEST_CASE("a hive started without a seed takes the run's --rng-seed; an explicit seed wins",
+          "[fixtures][seed]") {
+    // Catch2 picks the run seed (ctest passes none, so it is 0 unless --rng-seed is given);
+    // compare against a seed that differs from it so the default cannot pass by accident.
+    const std::uint64_t run_seed = hivescope::catch2::seed();
+    auto unseeded = hivescope::scenarios::single_satellite({"speak"}).start();
+    CHECK(unseeded.simulation().seed() == run_seed);
+
+    const std::uint64_t other = run_seed + 17;
+    auto seeded = hivescope::scenarios::single_satellite({"speak"}).seed(other).start();
+    CHECK(seeded.simulation().seed() == other);
+
+    // Outside a test framework's registry the default is 0.
+    const hivescope::topology::ScopedHiveRegistry none(nullptr);
+    auto bare = hivescope::scenarios::single_satellite({"speak"}).start();
+    CHECK(bare.simulation().seed() == 0);
+}
+
+TEST_CASE("the unseeded default follows --rng-seed", "[.rng-seed]") {
+    auto hive = hivescope::scenarios::single_satellite({"speak"}).start();
+    CHECK(hive.simulation().seed() == 9876);
+}

@@ -399,6 +399,7 @@ void TraceListener::testCaseStarting(const Catch::TestCaseInfo& info) {
     sections_.clear();
     depth_ = 0;
     registry_.begin_run();
+    registry_.set_default_seed(hivescope::catch2::seed());
     previous_ = topology::set_current_hive_registry(&registry_);
 }
 

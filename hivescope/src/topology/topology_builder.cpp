@@ -2,6 +2,7 @@
 
 #include "hivescope/node/client_database.hpp"
 #include "hivescope/protocol/bytes.hpp"
+#include "hivescope/topology/hive_registry.hpp"
 
 #include <algorithm>
 #include <map>
@@ -116,6 +117,15 @@ std::vector<const TopologyBuilder::Entry*> TopologyBuilder::dependency_order() c
 
 namespace {
 
+std::uint64_t resolved_seed(const HiveOptions& options) {
+    if (options.seed)
+        return *options.seed;
+    if (const HiveRegistry* registry = current_hive_registry())
+        if (const auto seed = registry->default_seed())
+            return *seed;
+    return 0;
+}
+
 std::string random_token(protocol::RandomSource& random, std::size_t bytes) {
     return protocol::hex_encode(random.bytes(bytes));
 }
@@ -157,7 +167,7 @@ void issue_credentials(sim::Simulation& simulation, const std::string& name, con
 Hive TopologyBuilder::start() const {
     const auto order = dependency_order();
     Hive hive;
-    hive.simulation_ = std::make_unique<sim::Simulation>(options_.seed);
+    hive.simulation_ = std::make_unique<sim::Simulation>(resolved_seed(options_));
     hive.network_ = std::make_unique<sim::Network>(*hive.simulation_);
     hive.network_->default_link_options = options_.link;
     sim::Network& network = *hive.network_;
@@ -176,10 +186,11 @@ Hive TopologyBuilder::start() const {
             options.site_id = entry->master.site_id;
             if (!entry->master.use_loopback)
                 options.kdf_iterations = options_.kdf_iterations;
-            auto& master = *hive.masters_
-                                .emplace(entry->name, std::make_unique<node::MasterNode>(
-                                                          network, std::move(options)))
-                                .first->second;
+            auto& master =
+                *hive.masters_
+                     .emplace(entry->name,
+                              std::make_unique<node::MasterNode>(network, std::move(options)))
+                     .first->second;
             hive.master_names_.push_back(entry->name);
             if (entry->master.use_loopback) {
                 sim::WebSocketServerOptions server;
@@ -227,7 +238,8 @@ Hive TopologyBuilder::start() const {
             const bool external = entry->upstream.rfind("ws://", 0) == 0;
             if (!external) {
                 options.kdf_iterations = options_.kdf_iterations;
-                if (const auto host = hive.hosts_.find(entry->upstream); host != hive.hosts_.end()) {
+                if (const auto host = hive.hosts_.find(entry->upstream);
+                    host != hive.hosts_.end()) {
                     // A real socket: the master's own count, and the address of its port.
                     options.master_address = host->second->url();
                     options.kdf_iterations =

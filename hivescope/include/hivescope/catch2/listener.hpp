@@ -107,6 +107,12 @@ class TestHiveRegistry final : public topology::HiveRegistry {
     void hive_created(topology::Hive& hive) noexcept override;
     void hive_moved(topology::Hive& from, topology::Hive& to) noexcept override;
     void hive_destroyed(topology::Hive& hive) noexcept override;
+    /// The seed hives of this test use when their options leave it unset.
+    [[nodiscard]] std::optional<std::uint64_t> default_seed() const noexcept override {
+        return default_seed_;
+    }
+    /// Sets that seed (the listener: Catch2's `--rng-seed`).
+    void set_default_seed(std::optional<std::uint64_t> seed) noexcept { default_seed_ = seed; }
 
   private:
     struct Entry {
@@ -116,6 +122,7 @@ class TestHiveRegistry final : public topology::HiveRegistry {
     TraceLimits limits_;
     std::vector<Entry> entries_;
     bool failed_ = false;
+    std::optional<std::uint64_t> default_seed_;
 };
 
 /// The registry of the test running on this thread, or null outside a test with the listener.

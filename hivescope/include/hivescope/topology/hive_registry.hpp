@@ -10,6 +10,9 @@
 // running the test (Catch2 runs tests on one thread), costs one load per Hive construction, and
 // is null (a no-op) everywhere else.
 
+#include <cstdint>
+#include <optional>
+
 namespace hivescope::topology {
 
 class Hive;
@@ -26,6 +29,11 @@ class HiveRegistry {
     /// `hive` is about to stop and free its nodes (destruction or move-assignment); its records
     /// are still readable. Never called for an empty (moved-from) hive.
     virtual void hive_destroyed(Hive& hive) noexcept = 0;
+    /// The seed for hives whose options leave it unset (HiveOptions::seed): a test framework's
+    /// run seed, so `--rng-seed N` re-runs every hive of a test identically. None: seed 0.
+    [[nodiscard]] virtual std::optional<std::uint64_t> default_seed() const noexcept {
+        return std::nullopt;
+    }
 };
 
 /// The calling thread's registry, or null.

@@ -71,7 +71,9 @@ struct RelaySpec {
 
 /// Settings for the whole hive.
 struct HiveOptions {
-    std::uint64_t seed = 0;  ///< every random choice derives from it
+    /// Every random choice derives from it. Unset: the running test's seed when a test framework
+    /// installed one (hivescope's Catch2 listener: `--rng-seed`), else 0.
+    std::optional<std::uint64_t> seed;
     sim::LinkOptions link{}; ///< default link timing (1 ms)
     /// PBKDF2 iterations for every password handshake in the hive. The protocol's 100000 by
     /// default; a lower count makes large simulated hives start fast and is a deliberate,
