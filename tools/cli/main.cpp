@@ -1,5 +1,6 @@
 // hivescope-cli: command-line entry point. `demo` is the job `make run` runs.
 
+#include "serve.hpp"
 #include "simulation_run.hpp"
 #include "transcript_report.hpp"
 
@@ -53,12 +54,46 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     run->add_flag("!--no-progress", run_options.progress, "Hide the progress bar");
 
+    hivescope::cli::ServeOptions serve_options;
+    auto* serve = app.add_subcommand(
+        "serve", "Serve a HiveMind master on a real WebSocket port and print every frame it "
+                 "receives");
+    serve->add_option("--host", serve_options.host, "Listen address")->capture_default_str();
+    serve->add_option("--port", serve_options.port, "Listen port (0: any free port, printed)")
+        ->capture_default_str();
+    auto* serve_db = serve->add_option("--db", serve_options.db,
+                                       "Client database in the hivemind-core clients.json layout");
+    serve
+        ->add_option("--client", serve_options.clients,
+                     "An in-memory client record key:password[:admin] (repeatable)")
+        ->excludes(serve_db);
+    serve->add_option("--allow", serve_options.allowed_types,
+                      "allowed_types of the --client records (repeatable; default: "
+                      "recognizer_loop:utterance, speak, mycroft.skills.is_alive, "
+                      "mycroft.skills.is_ready)");
+    serve->add_option("--answer", serve_options.answer_types,
+                      "BUS types the agent answers with <type>.response {\"status\": true} "
+                      "(repeatable; default: mycroft.skills.is_alive, mycroft.skills.is_ready)");
+    serve->add_option("--node-id", serve_options.node_id, "The master's node id")
+        ->capture_default_str();
+    serve->add_flag("--binarize", serve_options.binarize, "Offer binary framing (protocol v2)");
+    serve->add_option("--for", serve_options.run_seconds, "Stop after this many seconds");
+    serve->add_option("--seed", serve_options.seed, "Seed for IVs and nonces (default: random)");
+
     CLI11_PARSE(app, argc, argv);
 
     try {
         if (run->parsed()) {
             const int failures = hivescope::cli::run_simulation(run_options, std::cout);
             return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        }
+        if (serve->parsed()) {
+            if (!serve_options.db && serve_options.clients.empty()) {
+                std::cerr << "hivescope serve: give --db FILE or at least one --client "
+                             "key:password[:admin]\n";
+                return 2;
+            }
+            return hivescope::cli::serve(serve_options, std::cout);
         }
         if (demo->parsed()) {
             std::cout << "hivescope demo: reference HiveMind sessions decoded by the C++ core\n";
