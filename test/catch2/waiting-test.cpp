@@ -106,3 +106,40 @@ TEST_CASE("waiting on an unknown node is a typed error listing the nodes", "[wai
     CHECK_THROWS_WITH(hivescope::wait_for(hive, "S9", MessageType::bus, 1s),
                       "no node named \"S9\" (masters: M0; relays: none; satellites: S0)");
 }
+
+TEST_CASE("node.wait_for waits on the node itself", "[waiting]") {
+    auto hive = started(hivescope::scenarios::single_satellite({"speak"}));
+    auto& master = hive.master("M0");
+    auto& s0 = hive.satellite("S0");
+    const auto before = hive.simulation().now();
+    s0.send(hivescope::bus("speak", {{"utterance", "hello"}}));
+
+    SECTION("a received type returns the record after one link delay") {
+        const auto received = master.wait_for(MessageType::bus);
+        CHECK(received.node == "M0");
+        CHECK(received.kind == Kind::in);
+        CHECK(received.bus_type() == "speak");
+        CHECK(hive.simulation().now() - before == 1ms);
+    }
+    SECTION("an injected OVOS type") {
+        CHECK(master.wait_for_injected("speak").kind == Kind::inject);
+    }
+    SECTION("a predicate") {
+        const auto verdict = master.wait_for(
+            [](const hivescope::record::Record& r) { return r.kind == Kind::verdict; },
+            "decide on a message");
+        CHECK(verdict.outcome == hivescope::record::Outcome::allowed);
+    }
+    SECTION("a timeout names the node and carries its own records") {
+        try {
+            (void)s0.wait_for(MessageType::propagate, 2s);
+            FAIL("nothing propagates to S0");
+        } catch (const WaitTimeout& timeout) {
+            CHECK(timeout.expectation() == "S0 to receive a `propagate`");
+            CHECK(timeout.timeout() == 2s);
+            CHECK(hive.simulation().now() - before == 2s);
+            CHECK(timeout.trace().find("S0 out → M0 bus speak") != std::string::npos);
+            CHECK(timeout.trace().find("ms M0 ") == std::string::npos); // only S0's records
+        }
+    }
+}

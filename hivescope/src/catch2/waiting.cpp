@@ -6,24 +6,6 @@
 
 namespace hivescope {
 
-namespace {
-
-std::string timeout_message(const std::string& expectation, sim::Duration timeout,
-                            sim::VirtualTime started, sim::VirtualTime ended,
-                            const std::string& trace) {
-    return "timed out waiting for " + expectation + " within " + sim::format_time(timeout) +
-           " of virtual time (t=" + sim::format_time(started) + " to t=" + sim::format_time(ended) +
-           ")\nrecent trace:\n" + trace;
-}
-
-} // namespace
-
-WaitTimeout::WaitTimeout(std::string expectation, sim::Duration timeout, sim::VirtualTime started,
-                         std::string trace)
-    : std::runtime_error(timeout_message(expectation, timeout, started, started + timeout, trace)),
-      expectation_(std::move(expectation)), timeout_(timeout), started_(started),
-      trace_(std::move(trace)) {}
-
 NodeName::NodeName(node::MasterNode& node) : name_(node.node_id()) {}
 NodeName::NodeName(node::SatelliteNode& node) : name_(node.node_id()) {}
 NodeName::NodeName(node::RelayNode& node) : name_(node.node_id()) {}
@@ -52,20 +34,14 @@ record::Record wait_for(topology::Hive& hive, const NodeName& node,
 
 record::Record wait_for(topology::Hive& hive, const NodeName& node, protocol::MessageType type,
                         sim::Duration timeout) {
-    return wait_for(
-        hive, node,
-        [type](const record::Record& r) { return r.kind == record::Kind::in && r.type() == type; },
-        "receive a `" + std::string(protocol::wire_name(type)) + "`", timeout);
+    return wait_for(hive, node, node::received_type(type),
+                    "receive a `" + std::string(protocol::wire_name(type)) + "`", timeout);
 }
 
 record::Record wait_for_injected(topology::Hive& hive, const NodeName& node,
                                  const std::string& bus_type, sim::Duration timeout) {
-    return wait_for(
-        hive, node,
-        [&bus_type](const record::Record& r) {
-            return r.kind == record::Kind::inject && r.bus_type() == bus_type;
-        },
-        "inject `" + bus_type + "`", timeout);
+    return wait_for(hive, node, node::injected_type(bus_type), "inject `" + bus_type + "`",
+                    timeout);
 }
 
 std::string recent_trace(const topology::Hive& hive, std::size_t lines) {

@@ -2,12 +2,14 @@
 // Waiting for something to happen in a simulated hive. A wait runs the hive's event queue until
 // a node records what the test expects, or until a timeout of *virtual* time passes: nothing
 // sleeps, a 30 s timeout costs only the events inside it, and the same seed times out at the
-// same instant every run. A timeout throws WaitTimeout, whose message ends with the last lines
-// of the hive's merged trace, so an unexpected exception in a scenario already says what the hive
+// same instant every run. A timeout throws WaitTimeout (node/wait.hpp, where the per-node
+// `node.wait_for(type)` lives too), whose message ends with the last lines of the hive's merged
+// trace, so an unexpected exception in a scenario already says what the hive
 // was doing instead.
 //
 // Nothing here needs Catch2; it lives in the Catch2 layer because that is where scenarios are.
 
+#include "hivescope/node/wait.hpp"
 #include "hivescope/protocol/message_type.hpp"
 #include "hivescope/record/record.hpp"
 #include "hivescope/record/recorder.hpp"
@@ -22,35 +24,6 @@
 #include <string>
 
 namespace hivescope {
-
-/// The virtual-time budget of a wait when none is given (a master's query timeout).
-inline constexpr sim::Duration default_wait_timeout = std::chrono::seconds(5);
-
-/// How many merged-trace lines a WaitTimeout carries.
-inline constexpr std::size_t wait_trace_lines = 20;
-
-/// A wait whose virtual timeout passed before the awaited record appeared.
-class WaitTimeout : public std::runtime_error {
-  public:
-    /// `expectation` reads as a phrase (`S0 to receive a `bus``); `trace` is the recent trace.
-    WaitTimeout(std::string expectation, sim::Duration timeout, sim::VirtualTime started,
-                std::string trace);
-
-    /// What was awaited, as a phrase.
-    [[nodiscard]] const std::string& expectation() const noexcept { return expectation_; }
-    /// The virtual time the wait allowed.
-    [[nodiscard]] sim::Duration timeout() const noexcept { return timeout_; }
-    /// The virtual time the wait started at.
-    [[nodiscard]] sim::VirtualTime started() const noexcept { return started_; }
-    /// The last lines of the hive's merged trace when the wait gave up.
-    [[nodiscard]] const std::string& trace() const noexcept { return trace_; }
-
-  private:
-    std::string expectation_;
-    sim::Duration timeout_;
-    sim::VirtualTime started_;
-    std::string trace_;
-};
 
 /// A node to wait on: by name, or by the node itself (its node id is its name in the hive).
 class NodeName {
@@ -67,9 +40,6 @@ class NodeName {
   private:
     std::string name_;
 };
-
-/// Which records a wait accepts.
-using RecordPredicate = std::function<bool(const record::Record&)>;
 
 /// Runs `hive` until `node` records something `predicate` accepts and returns a copy of that
 /// record. Only records made after the call count, or after `since` when given (so a wait can
