@@ -1,5 +1,6 @@
 // hivescope-cli: command-line entry point. `demo` is the job `make run` runs.
 
+#include "conformance.hpp"
 #include "serve.hpp"
 #include "simulation_run.hpp"
 #include "transcript_report.hpp"
@@ -80,12 +81,49 @@ int main(int argc, char** argv) {
     serve->add_option("--for", serve_options.run_seconds, "Stop after this many seconds");
     serve->add_option("--seed", serve_options.seed, "Seed for IVs and nonces (default: random)");
 
+    hivescope::cli::ConformanceOptions conformance_options;
+    auto* conformance = app.add_subcommand(
+        "conformance", "Run the conformance checks against an external HiveMind master");
+    conformance->add_option("url", conformance_options.url, "The master, ws://host:port")
+        ->required();
+    conformance->add_option("--key", conformance_options.key, "An access key with a password")
+        ->required();
+    conformance->add_option("--password", conformance_options.password, "Its password")->required();
+    auto* admin_key = conformance->add_option("--admin-key", conformance_options.admin_key,
+                                              "An admin access key, for the admin checks");
+    auto* admin_password = conformance->add_option(
+        "--admin-password", conformance_options.admin_password, "The admin key's password");
+    admin_key->needs(admin_password);
+    admin_password->needs(admin_key);
+    conformance
+        ->add_option("--timeout", conformance_options.timeout_seconds,
+                     "Seconds any single wait may take")
+        ->capture_default_str();
+    conformance
+        ->add_option("--settle", conformance_options.settle_seconds,
+                     "Seconds a link must stay open to count as accepted")
+        ->capture_default_str();
+    conformance
+        ->add_option("--bus-type", conformance_options.bus_type,
+                     "BUS type the master's agent may answer with <type>.response")
+        ->capture_default_str();
+    conformance
+        ->add_option("--forbidden-type", conformance_options.forbidden_type,
+                     "BUS type the key is expected not to be allowed to inject")
+        ->capture_default_str();
+    conformance->add_option("--seed", conformance_options.seed,
+                            "Seed for IVs, nonces and session ids (default: random)");
+
     CLI11_PARSE(app, argc, argv);
 
     try {
         if (run->parsed()) {
             const int failures = hivescope::cli::run_simulation(run_options, std::cout);
             return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        }
+        if (conformance->parsed()) {
+            const auto result = hivescope::cli::run_conformance(conformance_options, std::cout);
+            return result.failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         }
         if (serve->parsed()) {
             if (!serve_options.db && serve_options.clients.empty()) {
