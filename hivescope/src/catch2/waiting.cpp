@@ -13,29 +13,15 @@ NodeName::NodeName(node::RelayNode& node) : name_(node.node_id()) {}
 record::Record wait_for(topology::Hive& hive, const NodeName& node,
                         const RecordPredicate& predicate, const std::string& description,
                         sim::Duration timeout, std::optional<record::Mark> since) {
-    const record::Recorder& recorder = hive.recorder(node.name());
-    // Scan each record once, however often the simulation asks.
-    std::size_t next = since ? since->position : recorder.size();
-    std::optional<std::size_t> found;
-    const auto scan = [&]() -> bool {
-        for (; next < recorder.size(); ++next) {
-            if (predicate(recorder[next])) {
-                found = next;
-                return true;
-            }
-        }
-        return false;
-    };
-    const sim::VirtualTime started = hive.simulation().now();
-    if (!scan() && !hive.run_until(scan, timeout))
-        throw WaitTimeout(node.name() + " to " + description, timeout, started, recent_trace(hive));
-    return recorder[*found];
+    return node::wait_for_record(hive.simulation(), hive.recorder(node.name()), predicate,
+                                 node.name() + " to " + description, timeout, since,
+                                 [&hive] { return recent_trace(hive); });
 }
 
 record::Record wait_for(topology::Hive& hive, const NodeName& node, protocol::MessageType type,
                         sim::Duration timeout) {
-    return wait_for(hive, node, node::received_type(type),
-                    "receive a `" + std::string(protocol::wire_name(type)) + "`", timeout);
+    return wait_for(hive, node, node::received_type(type), node::received_description(type),
+                    timeout);
 }
 
 record::Record wait_for_injected(topology::Hive& hive, const NodeName& node,

@@ -1,6 +1,9 @@
 #include "hivescope/node/wait.hpp"
 
 #include "hivescope/node/node_core.hpp"
+#include "hivescope/sim/simulation.hpp"
+
+#include <algorithm>
 
 namespace hivescope {
 
@@ -24,10 +27,10 @@ WaitTimeout::WaitTimeout(std::string expectation, sim::Duration timeout, sim::Vi
 
 namespace node {
 
-record::Record wait_for_record(NodeCore& core, const RecordPredicate& predicate,
-                               const std::string& description, sim::Duration timeout,
-                               std::optional<record::Mark> since) {
-    const record::Recorder& recorder = core.recorder();
+record::Record wait_for_record(sim::Simulation& simulation, const record::Recorder& recorder,
+                               const RecordPredicate& predicate, std::string expectation,
+                               sim::Duration timeout, std::optional<record::Mark> since,
+                               const std::function<std::string()>& trace) {
     // Scan each record once, however often the simulation asks.
     std::size_t next = since ? since->position : recorder.size();
     std::optional<std::size_t> found;
@@ -40,28 +43,39 @@ record::Record wait_for_record(NodeCore& core, const RecordPredicate& predicate,
         }
         return false;
     };
-    const sim::VirtualTime started = core.now();
-    if (!scan() && !core.simulation().run_until(scan, timeout)) {
+    const sim::VirtualTime started = simulation.now();
+    if (!scan() && !simulation.run_until(scan, timeout))
+        throw WaitTimeout(std::move(expectation), timeout, started, trace());
+    return recorder[*found];
+}
+
+record::Record wait_for_record(NodeCore& core, const RecordPredicate& predicate,
+                               const std::string& description, sim::Duration timeout,
+                               std::optional<record::Mark> since) {
+    const record::Recorder& recorder = core.recorder();
+    const auto own_records = [&recorder] {
+        if (recorder.empty())
+            return std::string("  (no records)\n");
         std::string trace;
         const std::string transcript = recorder.snapshot().transcript(wait_trace_lines);
-        std::size_t begin = 0;
-        while (begin < transcript.size()) {
-            const std::size_t end = transcript.find('\n', begin);
+        for (std::size_t begin = 0; begin < transcript.size();) {
+            const std::size_t end = std::min(transcript.find('\n', begin), transcript.size());
             trace += "  " + transcript.substr(begin, end - begin) + "\n";
-            if (end == std::string::npos)
-                break;
             begin = end + 1;
         }
-        if (recorder.empty())
-            trace = "  (no records)\n";
-        throw WaitTimeout(core.node_id() + " to " + description, timeout, started, trace);
-    }
-    return recorder[*found];
+        return trace;
+    };
+    return wait_for_record(core.simulation(), recorder, predicate,
+                           core.node_id() + " to " + description, timeout, since, own_records);
 }
 
 RecordPredicate received_type(protocol::MessageType type) {
     return
         [type](const record::Record& r) { return r.kind == record::Kind::in && r.type() == type; };
+}
+
+std::string received_description(protocol::MessageType type) {
+    return "receive a `" + std::string(protocol::wire_name(type)) + "`";
 }
 
 RecordPredicate injected_type(std::string bus_type) {

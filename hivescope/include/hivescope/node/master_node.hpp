@@ -5,6 +5,7 @@
 #include "hivescope/node/master_options.hpp"
 #include "hivescope/node/master_role.hpp"
 #include "hivescope/node/node_core.hpp"
+#include "hivescope/node/wait.hpp"
 
 #include <memory>
 #include <string>
@@ -13,7 +14,7 @@
 namespace hivescope::node {
 
 /// A top-level (or stand-alone) master node.
-class MasterNode {
+class MasterNode : public WaitsOnItself<MasterNode> {
   public:
     /// Creates the node and starts listening at `options.node_id`. Throws
     /// ProtocolError(invalid_argument) when that address is taken.
@@ -26,21 +27,6 @@ class MasterNode {
     [[nodiscard]] NodeCore& core() noexcept { return core_; }
     [[nodiscard]] MasterRole& role() noexcept { return role_; }
     [[nodiscard]] record::Recorder& recorder() noexcept { return core_.recorder(); }
-    /// Waits for this node to receive a message of `type` (see NodeCore::wait_for).
-    record::Record wait_for(protocol::MessageType type,
-                            sim::Duration timeout = default_wait_timeout) {
-        return core_.wait_for(type, timeout);
-    }
-    /// Waits for the first record of this node that `predicate` accepts.
-    record::Record wait_for(const RecordPredicate& predicate, const std::string& description,
-                            sim::Duration timeout = default_wait_timeout) {
-        return core_.wait_for(predicate, description, timeout);
-    }
-    /// Waits for this node to inject an OVOS message of type `bus_type`.
-    record::Record wait_for_injected(const std::string& bus_type,
-                                     sim::Duration timeout = default_wait_timeout) {
-        return core_.wait_for_injected(bus_type, timeout);
-    }
     /// The agent: what clients inject, and where skills emit their replies.
     [[nodiscard]] Bus& agent() noexcept { return core_.bus(); }
     [[nodiscard]] ClientDatabase& database() noexcept { return role_.database(); }

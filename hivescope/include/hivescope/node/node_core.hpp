@@ -8,7 +8,6 @@
 #include "hivescope/node/flood_cache.hpp"
 #include "hivescope/node/hive_map.hpp"
 #include "hivescope/node/pending_table.hpp"
-#include "hivescope/node/wait.hpp"
 #include "hivescope/protocol/hive_message.hpp"
 #include "hivescope/protocol/key_derivation_cache.hpp"
 #include "hivescope/protocol/random.hpp"
@@ -65,28 +64,6 @@ class NodeCore {
     [[nodiscard]] const record::Recorder& recorder() const noexcept { return recorder_; }
     /// Appends a record stamped with this node's name and the current virtual time.
     const record::Record& record(record::Record entry);
-
-    /// Runs the simulation until this node receives (records `in`) a message of outer type
-    /// `type` after the call, and returns that record. Throws WaitTimeout after `timeout`
-    /// (virtual time; wall time while real sockets are open) with this node's recent records.
-    record::Record wait_for(protocol::MessageType type,
-                            sim::Duration timeout = default_wait_timeout) {
-        return wait_for_record(*this, received_type(type),
-                               "receive a `" + std::string(protocol::wire_name(type)) + "`",
-                               timeout);
-    }
-    /// Like wait_for(type), for the first record `predicate` accepts; `description` completes
-    /// "<node> to …" in the error.
-    record::Record wait_for(const RecordPredicate& predicate, const std::string& description,
-                            sim::Duration timeout = default_wait_timeout) {
-        return wait_for_record(*this, predicate, description, timeout);
-    }
-    /// Waits until this node hands an OVOS message of type `bus_type` to its agent or bus.
-    record::Record wait_for_injected(const std::string& bus_type,
-                                     sim::Duration timeout = default_wait_timeout) {
-        return wait_for_record(*this, injected_type(bus_type), "inject `" + bus_type + "`",
-                               timeout);
-    }
 
     /// This node's random stream (IVs, nonces, ids); independent of every other node's.
     [[nodiscard]] protocol::SeededRandom& random() noexcept { return random_; }

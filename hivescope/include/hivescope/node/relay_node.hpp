@@ -9,6 +9,7 @@
 #include "hivescope/node/node_core.hpp"
 #include "hivescope/node/satellite_options.hpp"
 #include "hivescope/node/satellite_role.hpp"
+#include "hivescope/node/wait.hpp"
 
 #include <string>
 
@@ -26,7 +27,7 @@ struct RelayOptions {
 };
 
 /// A relay node: listens as `node_id` and connects upstream on `connect()`.
-class RelayNode {
+class RelayNode : public WaitsOnItself<RelayNode> {
   public:
     RelayNode(sim::Network& network, RelayOptions options);
     ~RelayNode();
@@ -45,21 +46,6 @@ class RelayNode {
     [[nodiscard]] MasterRole& master() noexcept { return downstream_; }
     [[nodiscard]] SatelliteRole& satellite() noexcept { return upstream_; }
     [[nodiscard]] record::Recorder& recorder() noexcept { return core_.recorder(); }
-    /// Waits for this node to receive a message of `type` (see NodeCore::wait_for).
-    record::Record wait_for(protocol::MessageType type,
-                            sim::Duration timeout = default_wait_timeout) {
-        return core_.wait_for(type, timeout);
-    }
-    /// Waits for the first record of this node that `predicate` accepts.
-    record::Record wait_for(const RecordPredicate& predicate, const std::string& description,
-                            sim::Duration timeout = default_wait_timeout) {
-        return core_.wait_for(predicate, description, timeout);
-    }
-    /// Waits for this node to inject an OVOS message of type `bus_type`.
-    record::Record wait_for_injected(const std::string& bus_type,
-                                     sim::Duration timeout = default_wait_timeout) {
-        return core_.wait_for_injected(bus_type, timeout);
-    }
     /// The relay's agent: what its master half injects, and what both halves emit from.
     [[nodiscard]] Bus& agent() noexcept { return core_.bus(); }
     [[nodiscard]] ClientDatabase& database() noexcept { return downstream_.database(); }

@@ -6,13 +6,14 @@
 #include "hivescope/node/node_core.hpp"
 #include "hivescope/node/satellite_options.hpp"
 #include "hivescope/node/satellite_role.hpp"
+#include "hivescope/node/wait.hpp"
 
 #include <string>
 
 namespace hivescope::node {
 
 /// A satellite node: one NodeCore and its upstream role.
-class SatelliteNode {
+class SatelliteNode : public WaitsOnItself<SatelliteNode> {
   public:
     /// Creates the node (`options.node_id`, `options.site_id`) on `network`; does not connect.
     SatelliteNode(sim::Network& network, SatelliteOptions options);
@@ -25,21 +26,6 @@ class SatelliteNode {
     /// The local bus: what the satellite injects, and where tests emit.
     [[nodiscard]] Bus& bus() noexcept { return core_.bus(); }
     [[nodiscard]] record::Recorder& recorder() noexcept { return core_.recorder(); }
-    /// Waits for this node to receive a message of `type` (see NodeCore::wait_for).
-    record::Record wait_for(protocol::MessageType type,
-                            sim::Duration timeout = default_wait_timeout) {
-        return core_.wait_for(type, timeout);
-    }
-    /// Waits for the first record of this node that `predicate` accepts.
-    record::Record wait_for(const RecordPredicate& predicate, const std::string& description,
-                            sim::Duration timeout = default_wait_timeout) {
-        return core_.wait_for(predicate, description, timeout);
-    }
-    /// Waits for this node to inject an OVOS message of type `bus_type`.
-    record::Record wait_for_injected(const std::string& bus_type,
-                                     sim::Duration timeout = default_wait_timeout) {
-        return core_.wait_for_injected(bus_type, timeout);
-    }
     [[nodiscard]] const std::string& node_id() const noexcept { return core_.node_id(); }
     [[nodiscard]] const std::string& site_id() const noexcept { return core_.site_id(); }
 

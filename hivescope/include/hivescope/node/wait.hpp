@@ -52,9 +52,21 @@ class WaitTimeout : public std::runtime_error {
 /// Which records a wait accepts.
 using RecordPredicate = std::function<bool(const record::Record&)>;
 
+namespace sim {
+class Simulation;
+}
+
 namespace node {
 
 class NodeCore;
+
+/// Runs `simulation` until `recorder` holds a record, made after the call (or after `since`),
+/// that `predicate` accepts, and returns a copy of it. After `timeout` it throws WaitTimeout
+/// with `expectation` and the text `trace()` returns then. The one loop behind every wait.
+record::Record wait_for_record(sim::Simulation& simulation, const record::Recorder& recorder,
+                               const RecordPredicate& predicate, std::string expectation,
+                               sim::Duration timeout, std::optional<record::Mark> since,
+                               const std::function<std::string()>& trace);
 
 /// Runs `core`'s simulation until `core` records something `predicate` accepts and returns a
 /// copy of that record. Only records made after the call count, or after `since` when given.
@@ -67,8 +79,38 @@ record::Record wait_for_record(NodeCore& core, const RecordPredicate& predicate,
 
 /// The predicate of "received (recorded `in`) a message whose outer type is `type`".
 [[nodiscard]] RecordPredicate received_type(protocol::MessageType type);
+/// The description of that wait: "receive a `bus`".
+[[nodiscard]] std::string received_description(protocol::MessageType type);
 /// The predicate of "handed an OVOS message of type `bus_type` to its agent or bus (`inject`)".
 [[nodiscard]] RecordPredicate injected_type(std::string bus_type);
+
+/// The waits every node offers on itself (`master.wait_for(MessageType::bus)`), for a node
+/// class `Node` with a `core()` returning its NodeCore. The timeout is virtual time, or wall time
+/// while real sockets are open; a WaitTimeout carries the node's own recent records.
+template <typename Node> class WaitsOnItself {
+  public:
+    /// Waits until this node receives (records `in`) a message of outer type `type` after the
+    /// call, and returns that record.
+    record::Record wait_for(protocol::MessageType type,
+                            sim::Duration timeout = default_wait_timeout) {
+        return wait_for_record(core(), received_type(type), received_description(type), timeout);
+    }
+    /// Waits for the first record of this node, after the call, that `predicate` accepts;
+    /// `description` completes "<node> to …" in the error.
+    record::Record wait_for(const RecordPredicate& predicate, const std::string& description,
+                            sim::Duration timeout = default_wait_timeout) {
+        return wait_for_record(core(), predicate, description, timeout);
+    }
+    /// Waits until this node hands an OVOS message of type `bus_type` to its agent or bus.
+    record::Record wait_for_injected(const std::string& bus_type,
+                                     sim::Duration timeout = default_wait_timeout) {
+        return wait_for_record(core(), injected_type(bus_type), "inject `" + bus_type + "`",
+                               timeout);
+    }
+
+  private:
+    NodeCore& core() { return static_cast<Node&>(*this).core(); }
+};
 
 } // namespace node
 } // namespace hivescope
