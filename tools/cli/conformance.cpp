@@ -258,7 +258,10 @@ void Suite::check_unknown_key() {
     connect(probe);
     const auto state = probe.role().state();
     const auto& close = probe.role().closed_by();
-    if (state == LinkState::refused && close && close->code == sim::close_code::policy_violation) {
+    if (state == LinkState::refused && close && close->code == sim::close_code::abnormal) {
+        report(Verdict::fail, name, "could not reach the master: " + close->reason);
+    } else if (state == LinkState::refused && close &&
+               close->code == sim::close_code::policy_violation) {
         if (close->reason.empty())
             report(Verdict::fail, name, "refused with 1008 but no reason (A.11)");
         else
