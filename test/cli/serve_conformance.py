@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SERVE_LIMIT = 30  # seconds: `--for`, a backstop should this driver die without stopping it
@@ -48,17 +49,35 @@ def read_port(server):
     return None, text.decode("utf-8", "replace")
 
 
-def stop(server):
+class Drain:
+    """Reads serve's stdout on a thread, so a chatty server never blocks on a full pipe."""
+
+    def __init__(self, server):
+        self.chunks = []
+        self.thread = threading.Thread(target=self._run, args=(server.stdout,), daemon=True)
+        self.thread.start()
+
+    def _run(self, stream):
+        while chunk := os.read(stream.fileno(), 65536):
+            self.chunks.append(chunk)
+
+    def text(self):
+        self.thread.join(timeout=STEP_LIMIT)
+        return b"".join(self.chunks).decode("utf-8", "replace")
+
+
+def stop(server, drain):
     """SIGINT (serve's clean stop), then SIGKILL; returns (exit code, rest of stdout)."""
     if server.poll() is None:
         server.send_signal(signal.SIGINT)
     try:
-        rest, _ = server.communicate(timeout=STEP_LIMIT)
+        server.wait(timeout=STEP_LIMIT)
+        code = server.returncode
     except subprocess.TimeoutExpired:
         server.kill()
-        rest, _ = server.communicate()
-        return None, rest.decode("utf-8", "replace")
-    return server.returncode, rest.decode("utf-8", "replace")
+        server.wait()
+        code = None
+    return code, drain.text()
 
 
 def main():
@@ -105,10 +124,12 @@ def main():
             serve_args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         conformance_output = ""
+        drain = None
         try:
             port, head = read_port(server)
+            drain = Drain(server)
             if port is None:
-                stop(server)
+                stop(server, drain)
                 fail("serve printed no port", ("serve", head))
             conformance_args = [
                 hivescope, "conformance", f"ws://127.0.0.1:{port}",
@@ -125,7 +146,9 @@ def main():
                 fail("conformance did not finish", ("conformance", str(expired.stdout)))
             conformance_output = run.stdout + run.stderr
         finally:
-            code, rest = stop(server)
+            if drain is None:  # read_port raised: still stop and reap the server
+                drain = Drain(server)
+            code, rest = stop(server, drain)
         served = head + rest
         outputs = (("conformance", conformance_output), ("serve", served))
 
