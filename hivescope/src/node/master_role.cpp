@@ -168,6 +168,10 @@ std::vector<std::string> MasterRole::registered_peers() const {
 }
 
 void MasterRole::register_link(Link& link) {
+    if (link.handshake_timer != 0) {
+        core_.simulation().cancel(link.handshake_timer);
+        link.handshake_timer = 0;
+    }
     link.registered = true;
     registered_[link.peer_id] = link.link_id;
 }
@@ -374,6 +378,13 @@ void MasterRole::on_connect(std::shared_ptr<sim::Connection> connection,
     }
     connection->accept(*this);
     links_.emplace(link.link_id, std::move(owned));
+    if (options_.handshake_timeout > sim::Duration::zero() && core_.simulation().wall_clock_mode())
+        link.handshake_timer = core_.simulation().schedule_after(
+            options_.handshake_timeout,
+            [this, alive = std::weak_ptr<bool>(alive_), id = link.link_id] {
+                if (!alive.expired())
+                    handshake_expired(id);
+            });
 
     agent_event("hive.client.connect",
                 Json(JsonObject{{"key", link.access_key}, {"session_id", link.session_id}}),
@@ -429,8 +440,42 @@ void MasterRole::disconnect_all(const sim::CloseEvent& close) {
         close_link(*link, close.code, close.reason, nullptr);
 }
 
+void MasterRole::handshake_expired(std::uint64_t link_id) {
+    Link* link = find_link(link_id);
+    if (link == nullptr)
+        return;
+    link->handshake_timer = 0;
+    if (link->registered || link->closing)
+        return;
+    close_link(*link, policy_violation, "handshake timeout", nullptr);
+}
+
+void MasterRole::on_connect_failed(const std::string& peer, const sim::CloseEvent& reason) {
+    Record entry;
+    entry.kind = Kind::refusal;
+    entry.peer = peer;
+    entry.outcome = Outcome::closed;
+    entry.code = std::to_string(reason.code);
+    entry.reason = reason.reason;
+    entry.detail = "before the WebSocket upgrade";
+    core_.record(std::move(entry));
+}
+
 void MasterRole::on_close(sim::Connection& connection, const sim::CloseEvent& close) {
-    (void)close;
+    // A close the master did not start, other than a normal one, is the transport's or the
+    // client's verdict (a frame over the limit, a protocol violation, a client that stopped
+    // reading, a lost connection): recorded with its code and reason.
+    if (Link* link = find_link(connection.link_id());
+        link != nullptr && !link->closing && close.code != sim::close_code::normal) {
+        Record entry;
+        entry.kind = Kind::verdict;
+        entry.peer = link->peer_id;
+        entry.outcome = Outcome::closed;
+        entry.code = std::to_string(close.code);
+        entry.reason = close.reason;
+        entry.detail = "closed by the client or the transport";
+        core_.record(std::move(entry));
+    }
     finalize(connection.link_id());
 }
 
@@ -442,6 +487,8 @@ void MasterRole::finalize(std::uint64_t link_id) {
     links_.erase(it);
     unregister_link(*owned);
     owned->closing = true;
+    if (owned->handshake_timer != 0)
+        core_.simulation().cancel(owned->handshake_timer);
     // Requests from this link can no longer be answered (B.9).
     for (const auto& request :
          core_.pending().take_all_from({Arrival::From::downstream, link_id})) {

@@ -24,10 +24,10 @@
 #include <array>
 #include <atomic>
 #include <cctype>
-#include <optional>
 #include <deque>
 #include <future>
 #include <map>
+#include <optional>
 #include <thread>
 
 namespace hivescope::sim {
@@ -77,8 +77,7 @@ WebSocketUrl parse_websocket_url(std::string_view url) {
         authority = authority.substr(0, colon);
     }
     if (authority.empty())
-        throw ProtocolError(ErrorCode::invalid_argument,
-                            "no host in \"" + std::string(url) + "\"");
+        throw ProtocolError(ErrorCode::invalid_argument, "no host in \"" + std::string(url) + "\"");
     out.host = std::string(authority);
     return out;
 }
@@ -123,7 +122,7 @@ std::string authorization_from_request(std::string_view target,
                 const std::string_view value = pair.substr(key.size());
                 // Base64 never contains '%', so decoding is unambiguous; raw is the A.11 form.
                 return value.find('%') == std::string_view::npos ? std::string(value)
-                                                                  : percent_decode(value);
+                                                                 : percent_decode(value);
             }
             if (amp == std::string_view::npos)
                 break;
@@ -184,6 +183,8 @@ struct WebSocketHost::State {
     Acceptor* acceptor = nullptr; // simulation thread only; null once the host stopped
     std::string name;
     std::size_t max_frame_bytes = default_max_frame_bytes;
+    std::size_t max_write_queue_bytes = default_max_write_queue_bytes;
+    Duration handshake_timeout = default_handshake_timeout;
     // I/O thread only.
     std::unique_ptr<tcp::acceptor> listener;
     std::uint64_t host_id = 0;
@@ -336,13 +337,14 @@ struct Outgoing {
 
 // I/O-thread half.
 struct Session : std::enable_shared_from_this<Session> {
-    Session(Core& core_in, tcp::socket socket, std::size_t max_frame, std::uint64_t host)
-        : core(core_in), ws(std::move(socket)), host_id(host) {
+    Session(Core& core_in, tcp::socket socket, std::size_t max_frame, std::size_t max_queue,
+            std::uint64_t host)
+        : core(core_in), ws(std::move(socket)), host_id(host), max_queued(max_queue) {
         ws.read_message_max(max_frame);
         ++core.live;
     }
-    Session(Core& core_in, std::size_t max_frame)
-        : core(core_in), ws(core_in.io), host_id(0) {
+    Session(Core& core_in, std::size_t max_frame, std::size_t max_queue)
+        : core(core_in), ws(core_in.io), host_id(0), max_queued(max_queue) {
         ws.read_message_max(max_frame);
         ++core.live;
     }
@@ -355,6 +357,8 @@ struct Session : std::enable_shared_from_this<Session> {
     std::weak_ptr<WsLink> link;
     beast::flat_buffer buffer;
     std::deque<Outgoing> outbox;
+    std::size_t queued = 0;     // bytes of the frames in outbox
+    std::size_t max_queued = 0; // beyond it, the peer is not reading: drop the link
     bool writing = false;
     bool upgraded = false;
     bool close_sent = false;
@@ -364,6 +368,7 @@ struct Session : std::enable_shared_from_this<Session> {
     tcp::resolver::results_type resolved;
     http::request<http::string_body> request;
     std::shared_ptr<HostState> host;
+    std::string peer; // the client's address, for reports before the upgrade
 
     void enroll() {
         session_id = core.next_session++;
@@ -403,8 +408,18 @@ struct Session : std::enable_shared_from_this<Session> {
                               std::string(reason.reason.data(), reason.reason.size())});
             return;
         }
+        // Beast has already sent the peer a close frame with the matching RFC 6455 code.
         if (ec == websocket::error::message_too_big) {
             finish(CloseEvent{close_code::too_big, "message too big"});
+            return;
+        }
+        if (ec == websocket::error::bad_frame_payload) {
+            finish(CloseEvent{close_code::bad_payload, "text frame not UTF-8"});
+            return;
+        }
+        if (ec == websocket::condition::protocol_violation) {
+            finish(CloseEvent{close_code::protocol_error,
+                              "websocket protocol violation: " + ec.message()});
             return;
         }
         finish(CloseEvent{close_code::abnormal, std::string(what) + ": " + ec.message()});
@@ -428,7 +443,8 @@ struct Session : std::enable_shared_from_this<Session> {
         const auto data = buffer.cdata();
         frame.data.assign(static_cast<const char*>(data.data()), data.size());
         buffer.consume(buffer.size());
-        post_to_link([frame = std::move(frame)](WsLink& l) mutable { l.frame_in(std::move(frame)); });
+        post_to_link(
+            [frame = std::move(frame)](WsLink& l) mutable { l.frame_in(std::move(frame)); });
         read();
     }
 
@@ -443,7 +459,16 @@ struct Session : std::enable_shared_from_this<Session> {
             if (local_close)
                 return;
             local_close = item.close;
+        } else if (queued > 0 && queued + item.frame.data.size() > max_queued) {
+            // The peer stopped reading (its TCP window is full): drop it rather than grow
+            // without bound. No close frame could reach it, so the close is local.
+            const std::string reason =
+                "write queue full: peer not reading (" + std::to_string(queued) + " bytes queued)";
+            local_close.reset();
+            finish(CloseEvent{close_code::policy_violation, reason});
+            return;
         }
+        queued += item.frame.data.size();
         outbox.push_back(std::move(item));
         if (!writing && upgraded)
             write_next();
@@ -458,7 +483,8 @@ struct Session : std::enable_shared_from_this<Session> {
         if (front.is_close) {
             close_sent = true;
             std::string reason = front.close.reason.substr(0, 123); // RFC 6455 limit
-            ws.async_close(websocket::close_reason(static_cast<websocket::close_code>(front.close.code), reason),
+            ws.async_close(websocket::close_reason(
+                               static_cast<websocket::close_code>(front.close.code), reason),
                            [self = shared_from_this()](beast::error_code ec) {
                                self->writing = false;
                                self->outbox.clear();
@@ -476,6 +502,7 @@ struct Session : std::enable_shared_from_this<Session> {
                                self->fail(ec, "write");
                                return;
                            }
+                           self->queued -= self->outbox.front().frame.data.size();
                            self->outbox.pop_front();
                            self->post_to_link([](WsLink& l) { l.write_done(); });
                            self->write_next();
@@ -498,28 +525,38 @@ struct Session : std::enable_shared_from_this<Session> {
     // ---- client --------------------------------------------------------------------------------
     void run_client(WebSocketUrl url) {
         enroll();
+        // A numeric host needs no resolver (whose first use starts a helper thread in Asio).
+        beast::error_code not_numeric;
+        const auto address = asio::ip::make_address(url.host, not_numeric);
+        if (!not_numeric) {
+            connect_to(std::array{tcp::endpoint(address, url.port)}, std::move(url));
+            return;
+        }
         auto resolver = std::make_shared<tcp::resolver>(core.io);
-        resolver->async_resolve(
-            url.host, std::to_string(url.port),
-            [self = shared_from_this(), resolver, url](beast::error_code ec,
-                                                       tcp::resolver::results_type results) {
+        resolver->async_resolve(url.host, std::to_string(url.port),
+                                [self = shared_from_this(), resolver,
+                                 url](beast::error_code ec, tcp::resolver::results_type results) {
+                                    if (self->finished)
+                                        return;
+                                    if (ec) {
+                                        self->fail(ec, "resolve");
+                                        return;
+                                    }
+                                    self->connect_to(results, url);
+                                });
+    }
+    template <class Endpoints> void connect_to(const Endpoints& endpoints, WebSocketUrl url) {
+        beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
+        beast::get_lowest_layer(ws).async_connect(
+            endpoints, [self = shared_from_this(), url = std::move(url)](beast::error_code ec,
+                                                                         const tcp::endpoint&) {
                 if (self->finished)
                     return;
                 if (ec) {
-                    self->fail(ec, "resolve");
+                    self->fail(ec, "connect");
                     return;
                 }
-                beast::get_lowest_layer(self->ws).expires_after(std::chrono::seconds(10));
-                beast::get_lowest_layer(self->ws).async_connect(
-                    results, [self, url](beast::error_code ec2, const tcp::endpoint&) {
-                        if (self->finished)
-                            return;
-                        if (ec2) {
-                            self->fail(ec2, "connect");
-                            return;
-                        }
-                        self->handshake(url);
-                    });
+                self->handshake(url);
             });
     }
     void handshake(const WebSocketUrl& url) {
@@ -598,7 +635,9 @@ void WsLink::close(Connection::Side, CloseEvent event) {
 void WsLink::begin_close(CloseEvent event) {
     state = State::closing;
     add_pending(1);
-    if (!to_session([event = std::move(event)](Session& s) { s.enqueue(Outgoing{true, {}, event}); }))
+    if (!to_session([event = std::move(event)](Session& s) {
+            s.enqueue(Outgoing{true, {}, event});
+        }))
         abandon();
 }
 
@@ -623,22 +662,79 @@ void accepted(const std::shared_ptr<WsLink>& link, const std::shared_ptr<HostSta
         link->begin_close(CloseEvent{close_code::policy_violation, "connection not accepted"});
 }
 
+std::string milliseconds_text(Duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+}
+
+// I/O thread: a connection that will never reach the acceptor. The acceptor hears of it (on the
+// simulation thread) with the peer's address and the reason.
+void report_failed_upgrade(const std::shared_ptr<Session>& session, const CloseEvent& event) {
+    session->core.sim.post([host = session->host, peer = session->peer, event] {
+        if (host->acceptor != nullptr)
+            host->acceptor->on_connect_failed(peer, event);
+    });
+}
+
+// Not a WebSocket upgrade at all: answer 400 with the reason, then drop the connection.
+void answer_bad_request(const std::shared_ptr<Session>& session, const CloseEvent& event) {
+    report_failed_upgrade(session, event);
+    auto response =
+        std::make_shared<http::response<http::string_body>>(http::status::bad_request, 11);
+    response->set(http::field::connection, "close");
+    response->set(http::field::content_type, "text/plain");
+    response->body() = event.reason + "\n";
+    response->prepare_payload();
+    beast::get_lowest_layer(session->ws).expires_after(std::chrono::seconds(1));
+    http::async_write(
+        beast::get_lowest_layer(session->ws), *response,
+        [session, response, event](beast::error_code, std::size_t) { session->finish(event); });
+}
+
+// Why the upgrade request could not be read: too slow, gone, or not HTTP.
+CloseEvent upgrade_request_failure(const beast::error_code& ec, Duration timeout) {
+    if (ec == beast::error::timeout)
+        return {close_code::policy_violation,
+                "handshake timeout: no WebSocket upgrade within " + milliseconds_text(timeout)};
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
+        return {close_code::abnormal, "closed before the upgrade: " + ec.message()};
+    return {close_code::protocol_error, "bad upgrade request: " + ec.message()};
+}
+
 void serve_session(const std::shared_ptr<Session>& session) {
     session->enroll();
     session->no_delay();
-    beast::get_lowest_layer(session->ws).expires_after(std::chrono::seconds(10));
+    {
+        beast::error_code ignored;
+        const auto remote = beast::get_lowest_layer(session->ws).socket().remote_endpoint(ignored);
+        session->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+    }
+    const Duration timeout = session->host->handshake_timeout;
+    beast::get_lowest_layer(session->ws).expires_after(timeout);
     http::async_read(
         beast::get_lowest_layer(session->ws), session->buffer, session->request,
-        [session](beast::error_code ec, std::size_t) {
+        [session, timeout](beast::error_code ec, std::size_t) {
             if (session->finished)
                 return;
             if (ec) {
-                session->fail(ec, "upgrade request");
+                const CloseEvent event = upgrade_request_failure(ec, timeout);
+                if (event.code == close_code::protocol_error) {
+                    answer_bad_request(session, event);
+                } else {
+                    report_failed_upgrade(session, event);
+                    session->finish(event);
+                }
                 return;
             }
             beast::get_lowest_layer(session->ws).expires_never();
-            session->ws.set_option(
-                websocket::stream_base::timeout::suggested(beast::role_type::server));
+            auto limits = websocket::stream_base::timeout::suggested(beast::role_type::server);
+            limits.handshake_timeout = timeout; // the upgrade response and closing handshakes
+            session->ws.set_option(limits);
+            // RFC 6455 4.1: a client waits for the server's response before sending anything.
+            // Bytes already behind the request are frames sent before the connection was
+            // authenticated: upgrade (so a close frame can say so), then close with 1002.
+            const bool early_data = session->buffer.size() != 0;
+            session->buffer.consume(session->buffer.size());
             const std::string target(session->request.target());
             const std::string header(session->request[http::field::authorization]);
             ConnectRequest request{authorization_from_request(target, header), {}};
@@ -646,19 +742,30 @@ void serve_session(const std::shared_ptr<Session>& session) {
                 request.client_name =
                     protocol::parse_authorization(request.authorization).useragent;
             } catch (const std::exception&) {
-                beast::error_code ignored;
-                const auto remote =
-                    beast::get_lowest_layer(session->ws).socket().remote_endpoint(ignored);
-                request.client_name =
-                    remote.address().to_string() + ":" + std::to_string(remote.port());
+                request.client_name = session->peer;
             }
             session->ws.async_accept(
-                session->request,
-                [session, request = std::move(request)](beast::error_code ec2) mutable {
+                session->request, [session, early_data, timeout,
+                                   request = std::move(request)](beast::error_code ec2) mutable {
                     if (session->finished)
                         return;
                     if (ec2) {
-                        session->fail(ec2, "upgrade");
+                        // Beast has answered 400 to a request that was no WebSocket upgrade.
+                        const CloseEvent event =
+                            ec2 == beast::error::timeout
+                                ? upgrade_request_failure(ec2, timeout)
+                                : CloseEvent{close_code::protocol_error,
+                                             "bad upgrade request: " + ec2.message()};
+                        report_failed_upgrade(session, event);
+                        session->finish(event);
+                        return;
+                    }
+                    if (early_data) {
+                        const CloseEvent event{close_code::protocol_error,
+                                               "frames before the upgrade response"};
+                        report_failed_upgrade(session, event);
+                        session->upgraded = true;
+                        session->enqueue(Outgoing{true, {}, event});
                         return;
                     }
                     Core& core = session->core;
@@ -667,7 +774,6 @@ void serve_session(const std::shared_ptr<Session>& session) {
                                                          session->host->name, request.client_name);
                     link->session = session;
                     session->link = link;
-                    session->buffer.consume(session->buffer.size());
                     // Frames read from now on are posted after this, so the acceptor has
                     // decided before any of them reaches it.
                     core.sim.post([link, host = session->host, request = std::move(request)] {
@@ -681,18 +787,17 @@ void serve_session(const std::shared_ptr<Session>& session) {
 void accept_next(Core& core, const std::shared_ptr<HostState>& host) {
     if (!host->listener || !host->listener->is_open())
         return;
-    host->listener->async_accept(
-        core.io, [&core, host](beast::error_code ec, tcp::socket socket) {
-            if (!host->listener || !host->listener->is_open())
-                return;
-            if (!ec) {
-                auto session = std::make_shared<Session>(core, std::move(socket),
-                                                         host->max_frame_bytes, host->host_id);
-                session->host = host;
-                serve_session(session);
-            }
-            accept_next(core, host);
-        });
+    host->listener->async_accept(core.io, [&core, host](beast::error_code ec, tcp::socket socket) {
+        if (!host->listener || !host->listener->is_open())
+            return;
+        if (!ec) {
+            auto session = std::make_shared<Session>(core, std::move(socket), host->max_frame_bytes,
+                                                     host->max_write_queue_bytes, host->host_id);
+            session->host = host;
+            serve_session(session);
+        }
+        accept_next(core, host);
+    });
 }
 
 /// Runs `work` on the I/O thread and waits for it (never call from the I/O thread).
@@ -712,7 +817,8 @@ template <class Work> void run_on_io(Core& core, Work work) {
 
 } // namespace
 
-// ---- LoopbackTransport ---------------------------------------------------------------------------
+// ---- LoopbackTransport
+// ---------------------------------------------------------------------------
 
 LoopbackTransport::LoopbackTransport(Network& network)
     : network_(network), core_(std::make_shared<Core>(network)) {
@@ -754,21 +860,20 @@ bool LoopbackTransport::running() const noexcept {
     return core_->running.load();
 }
 
-std::shared_ptr<Connection> LoopbackTransport::connect(const std::string& url,
-                                                       ConnectRequest request,
-                                                       FrameHandler& client) {
+std::shared_ptr<Connection>
+LoopbackTransport::connect(const std::string& url, ConnectRequest request, FrameHandler& client) {
     WebSocketUrl parsed = parse_websocket_url(url);
     parsed.target += (parsed.target.find('?') == std::string::npos ? "?" : "&");
     parsed.target += "authorization=" + request.authorization; // raw: A.11
     Core& core = *core_;
-    auto link = std::make_shared<WsLink>(core, core_, Connection::Side::client,
-                                         request.client_name, url);
+    auto link =
+        std::make_shared<WsLink>(core, core_, Connection::Side::client, request.client_name, url);
     link->link_id = network_.allocate_link_id();
     link->handler = &client;
     link->open_grace = open_grace;
     auto end = std::make_shared<Connection>(link, Connection::Side::client);
     link->end = end;
-    auto session = std::make_shared<Session>(core, max_frame_bytes);
+    auto session = std::make_shared<Session>(core, max_frame_bytes, max_write_queue_bytes);
     session->link = link;
     link->session = session;
     link->enroll(core);
@@ -779,13 +884,16 @@ std::shared_ptr<Connection> LoopbackTransport::connect(const std::string& url,
     return end;
 }
 
-// ---- WebSocketHost -------------------------------------------------------------------------------
+// ---- WebSocketHost
+// -------------------------------------------------------------------------------
 
 WebSocketHost::WebSocketHost(Network& network, Acceptor& acceptor, WebSocketServerOptions options)
     : network_(network), options_(std::move(options)), state_(std::make_shared<State>()) {
     state_->acceptor = &acceptor;
     state_->name = options_.name;
     state_->max_frame_bytes = options_.max_frame_bytes;
+    state_->max_write_queue_bytes = options_.max_write_queue_bytes;
+    state_->handshake_timeout = options_.handshake_timeout;
     Core& core = *network_.loopback().core_;
     std::string error;
     run_on_io(core, [&] {
@@ -806,8 +914,8 @@ WebSocketHost::WebSocketHost(Network& network, Acceptor& acceptor, WebSocketServ
         if (!ec)
             listener->listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
-            error = "cannot listen on " + options_.address + ":" +
-                    std::to_string(options_.port) + ": " + ec.message();
+            error = "cannot listen on " + options_.address + ":" + std::to_string(options_.port) +
+                    ": " + ec.message();
             return;
         }
         port_ = listener->local_endpoint().port();

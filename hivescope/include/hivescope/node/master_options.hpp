@@ -65,6 +65,12 @@ struct MasterOptions {
     bool handshake_enabled = true;
     IllegalAction illegal_action = IllegalAction::disconnect;
 
+    /// From admission to the registered HELLO; a client still unregistered then is closed with
+    /// 1008 `handshake timeout` (recorded). Applies to clients admitted while the simulation
+    /// runs in wall time (real sockets open, e.g. a loopback master), where a stalled client
+    /// would otherwise hold its connection forever; a purely simulated hive never times out a
+    /// scripted client that holds back its handshake. Zero disables it.
+    sim::Duration handshake_timeout = std::chrono::seconds(10);
     sim::Duration query_timeout = std::chrono::seconds(5); ///< B.9, virtual time
     sim::Duration cascade_ttl = std::chrono::seconds(30);  ///< B.9, virtual time
     /// PBKDF2 iterations of the password handshake. Simulated hives only; lowering it is a

@@ -62,6 +62,8 @@ class MasterRole : public DownstreamRole, public sim::Acceptor, public sim::Fram
                     const sim::ConnectRequest& request) override;
     void on_frame(sim::Connection& connection, const sim::Frame& frame) override;
     void on_close(sim::Connection& connection, const sim::CloseEvent& close) override;
+    /// A real socket that never reached on_connect: recorded as a refusal with its reason.
+    void on_connect_failed(const std::string& peer, const sim::CloseEvent& reason) override;
 
     // ---- DownstreamRole -----------------------------------------------------------------------
     /// Sends `message` to every registered client except `except_link`, appending the hop
@@ -124,6 +126,7 @@ class MasterRole : public DownstreamRole, public sim::Acceptor, public sim::Fram
     void close_link(Link& link, std::uint16_t code, const std::string& reason,
                     const protocol::HiveMessage* message);
     void finalize(std::uint64_t link_id);
+    void handshake_expired(std::uint64_t link_id);
     void register_link(Link& link);
     void unregister_link(Link& link);
     [[nodiscard]] Link* find_link(std::uint64_t link_id) const;

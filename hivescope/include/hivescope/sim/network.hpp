@@ -47,6 +47,13 @@ class Acceptor {
     virtual ~Acceptor() = default;
     virtual void on_connect(std::shared_ptr<Connection> connection,
                             const ConnectRequest& request) = 0;
+    /// A real server's connection that failed before it could reach on_connect (no valid
+    /// WebSocket upgrade in time; sim/websocket.hpp), with the peer's address and the reason.
+    /// Simulated links never call it.
+    virtual void on_connect_failed(const std::string& peer, const CloseEvent& reason) {
+        (void)peer;
+        (void)reason;
+    }
 };
 
 /// What a fault rule does with one frame.

@@ -19,10 +19,18 @@ namespace hivescope::sim {
 /// The largest frame either side accepts by default (16 MiB); bigger ones close with 1009.
 inline constexpr std::size_t default_max_frame_bytes = std::size_t{16} << 20;
 
+/// The most a real link queues for a peer that does not read (64 MiB); beyond it the link is
+/// dropped (close 1008 `write queue full`, reported locally: the peer reads nothing more).
+inline constexpr std::size_t default_max_write_queue_bytes = std::size_t{64} << 20;
+
+/// How long a server waits for a connection's WebSocket upgrade by default (10 s).
+inline constexpr Duration default_handshake_timeout = std::chrono::seconds(10);
+
 /// WebSocket close codes beyond the HiveMind ones (RFC 6455).
 namespace close_code {
 inline constexpr std::uint16_t going_away = 1001;
 inline constexpr std::uint16_t abnormal = 1006;
+inline constexpr std::uint16_t bad_payload = 1007; ///< a text frame that is not UTF-8
 inline constexpr std::uint16_t too_big = 1009;
 } // namespace close_code
 
@@ -62,6 +70,8 @@ class LoopbackTransport {
 
     /// Frame size limit for client links (the peer gets close 1009 beyond it).
     std::size_t max_frame_bytes = default_max_frame_bytes;
+    /// Bytes a client link queues for a server that does not read before it drops the link.
+    std::size_t max_write_queue_bytes = default_max_write_queue_bytes;
     /// How long an upgraded client link waits for the server's first frame before it opens.
     Duration open_grace = std::chrono::seconds(2);
 
@@ -84,12 +94,24 @@ struct WebSocketServerOptions {
     std::uint16_t port = 0;            ///< 0: the system picks one (read it with port())
     std::string name = "loopback";     ///< local_name() of the server ends (e.g. the node id)
     std::size_t max_frame_bytes = default_max_frame_bytes; ///< beyond it: close 1009
+    /// From the TCP accept to the completed WebSocket upgrade (and for a closing handshake).
+    /// A connection still without its upgrade is dropped and reported to
+    /// Acceptor::on_connect_failed as 1008 `handshake timeout`.
+    Duration handshake_timeout = default_handshake_timeout;
+    /// Bytes queued for a client that does not read; beyond it the link is dropped and the
+    /// acceptor's handler gets on_close(1008 `write queue full ...`). Bounds the memory a
+    /// stalled client can hold.
+    std::size_t max_write_queue_bytes = default_max_write_queue_bytes;
 };
 
 /// A listening WebSocket server that hands each upgraded connection to an Acceptor with
 /// `ConnectRequest{authorization, client_name = useragent or peer address}`. `refuse(close)`
-/// becomes a real close frame with that code and reason before any message. The port is
-/// closed, and this host's sockets aborted, when stop() or the destructor returns.
+/// becomes a real close frame with that code and reason before any message. A connection that
+/// never becomes a WebSocket (not HTTP: 400 and 1002 `bad upgrade request: ...`; too slow: 1008
+/// `handshake timeout`; gone: 1006) is reported to Acceptor::on_connect_failed with its peer
+/// address. Protocol violations after the upgrade close with the RFC 6455 code (1002; 1007 for
+/// a text frame that is not UTF-8; 1009 beyond max_frame_bytes). The port is closed, and this
+/// host's sockets aborted, when stop() or the destructor returns.
 class WebSocketHost {
   public:
     /// Listens now (throws ProtocolError(invalid_argument) when the address cannot be bound).

@@ -32,8 +32,9 @@ struct MasterLink {
 
     bool registered = false;
     bool handshake_complete = false;
-    bool closing = false;      ///< the master decided to close; ignore what still arrives
-    int protocol_version = -1; ///< classified on the first message (B.3)
+    bool closing = false;             ///< the master decided to close; ignore what still arrives
+    int protocol_version = -1;        ///< classified on the first message (B.3)
+    sim::EventId handshake_timer = 0; ///< closes the link unless a HELLO registers it first
 
     LinkProtocol link;
     std::string peer_id;
