@@ -20,6 +20,7 @@ packages=(
     g++
     ccache
     pkg-config
+    python3
 )
 
 for arg in "$@"; do
