@@ -66,6 +66,7 @@ class RawSocket {
   public:
     explicit RawSocket(std::uint16_t port) : socket_(io_) {
         socket_.connect(loopback_endpoint(port));
+        fd_ = socket_.native_handle(); // read here, before the reader thread uses the socket
     }
     ~RawSocket() { stop(); }
     RawSocket(const RawSocket&) = delete;
@@ -98,7 +99,7 @@ class RawSocket {
     /// Unblocks and joins the reader.
     void stop() {
         if (reader_.joinable()) {
-            ::shutdown(socket_.native_handle(), SHUT_RDWR);
+            ::shutdown(fd_, SHUT_RDWR);
             reader_.join();
         }
     }
@@ -106,6 +107,7 @@ class RawSocket {
   private:
     asio::io_context io_;
     tcp::socket socket_;
+    int fd_ = -1;
     std::thread reader_;
     std::atomic<bool> done_{false};
     mutable std::mutex mutex_;
@@ -123,6 +125,7 @@ class RawWebSocket {
         if (receive_buffer > 0)
             socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
         socket.connect(loopback_endpoint(port));
+        fd_ = socket.native_handle();
         ws_.handshake("127.0.0.1:" + std::to_string(port), "/?authorization=" + authorization);
     }
     ~RawWebSocket() { stop(); }
@@ -178,7 +181,7 @@ class RawWebSocket {
     }
     void stop() {
         if (reader_.joinable()) {
-            ::shutdown(ws_.next_layer().native_handle(), SHUT_RDWR);
+            ::shutdown(fd_, SHUT_RDWR);
             reader_.join();
         }
     }
@@ -186,6 +189,7 @@ class RawWebSocket {
   private:
     asio::io_context io_;
     websocket::stream<tcp::socket> ws_;
+    int fd_ = -1;
     std::thread reader_;
     std::atomic<bool> done_{false};
     mutable std::mutex mutex_;
@@ -595,6 +599,17 @@ TEST_CASE("hardening: 200 concurrent full handshakes, a reconnect storm of two w
         CHECK(transport.live_sessions() == 2 * satellites);
         CHECK(thread_count() == threads_before + 1); // one I/O thread for all of them
 
+        // Checked every few milliseconds rather than before every event: a check copies the
+        // master's 200 client descriptions.
+        const auto wait = [&](auto done, sim::Duration timeout) {
+            const auto deadline = std::chrono::steady_clock::now() + timeout;
+            while (!done()) {
+                if (std::chrono::steady_clock::now() >= deadline)
+                    return false;
+                hive.run_until([] { return false; }, 5ms);
+            }
+            return true;
+        };
         const auto registered = [&] {
             std::size_t n = 0;
             for (const auto& client : master.clients())
@@ -605,18 +620,16 @@ TEST_CASE("hardening: 200 concurrent full handshakes, a reconnect storm of two w
             INFO("wave " << wave);
             for (std::size_t i = 0; i < satellites; ++i)
                 hive.satellite("S" + std::to_string(i)).disconnect();
-            REQUIRE(hive.run_until(
-                [&] { return master.clients().empty() && transport.live_sessions() == 0; }, 10s));
+            REQUIRE(wait([&] { return master.clients().empty() && transport.live_sessions() == 0; },
+                         10s));
             for (std::size_t i = 0; i < satellites; ++i)
                 hive.satellite("S" + std::to_string(i)).connect();
-            REQUIRE(hive.run_until(
+            REQUIRE(wait(
                 [&] {
-                    if (registered() != satellites)
-                        return false;
                     for (std::size_t i = 0; i < satellites; ++i)
                         if (!hive.satellite("S" + std::to_string(i)).handshake_complete())
                             return false;
-                    return true;
+                    return registered() == satellites;
                 },
                 20s));
             CHECK(transport.live_sessions() == 2 * satellites);
