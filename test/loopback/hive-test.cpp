@@ -10,11 +10,16 @@
 #include "hivescope/protocol/json_codec.hpp"
 #include "hivescope/topology/topology_builder.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 
 using namespace hivescope;
 using namespace std::chrono_literals;
@@ -162,4 +167,37 @@ TEST_CASE("loopback hive: an unknown key is refused with 1008 over the wire; a w
     auto connection = net.connect(url, sim::ConnectRequest{"x", "probe"}, probe);
     REQUIRE(sim.run_until([&] { return probe.closed.has_value(); }, 5s));
     CHECK(probe.closed->code == sim::close_code::abnormal);
+}
+
+TEST_CASE("loopback hive: the server's upgrade timeout and write-queue bound come from the "
+          "master's spec; a socket that never upgrades is refused and recorded",
+          "[loopback][hive]") {
+    topology::TopologyBuilder builder;
+    builder.options().satellite_pubkeys = false;
+    topology::MasterSpec spec;
+    spec.use_loopback = true;
+    spec.loopback_handshake_timeout = 150ms;
+    spec.loopback_max_write_queue_bytes = 1 << 20;
+    builder.add_master("M0", spec);
+    auto hive = builder.start();
+    CHECK(hive.loopback_host("M0").options().handshake_timeout == 150ms);
+    CHECK(hive.loopback_host("M0").options().max_write_queue_bytes == std::size_t{1} << 20);
+
+    // A plain TCP connection that never sends its upgrade request.
+    const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(silent >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(hive.loopback_port("M0"));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(silent, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    const auto refused = [&] {
+        for (const auto& entry : hive.recorder("M0"))
+            if (entry.kind == record::Kind::refusal && entry.code == "1008" &&
+                entry.reason == "handshake timeout: no WebSocket upgrade within 150 ms")
+                return true;
+        return false;
+    };
+    CHECK(hive.run_until(refused, 5s));
+    ::close(silent);
 }

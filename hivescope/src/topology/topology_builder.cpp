@@ -197,6 +197,8 @@ Hive TopologyBuilder::start() const {
                 server.port = entry->master.loopback_port;
                 server.name = entry->name;
                 server.max_frame_bytes = entry->master.loopback_max_frame_bytes;
+                server.handshake_timeout = entry->master.loopback_handshake_timeout;
+                server.max_write_queue_bytes = entry->master.loopback_max_write_queue_bytes;
                 hive.hosts_[entry->name] =
                     std::make_unique<sim::WebSocketHost>(network, master.role(), server);
                 hive.host_options_[entry->name] = server;

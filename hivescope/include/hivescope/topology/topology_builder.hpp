@@ -45,6 +45,10 @@ struct MasterSpec {
     std::uint16_t loopback_port = 0;
     /// Frame size limit of the loopback server (beyond it: close 1009).
     std::size_t loopback_max_frame_bytes = sim::default_max_frame_bytes;
+    /// How long the loopback server waits for a WebSocket upgrade (then a refusal, 1008).
+    sim::Duration loopback_handshake_timeout = sim::default_handshake_timeout;
+    /// Bytes the loopback server queues for a client that stops reading before dropping it.
+    std::size_t loopback_max_write_queue_bytes = sim::default_max_write_queue_bytes;
 };
 
 /// A satellite in the topology.
