@@ -16,6 +16,7 @@
 #include <ostream>
 #include <random>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 namespace hivescope::cli {
@@ -31,8 +32,42 @@ using protocol::MessageType;
 
 enum class Verdict { pass, fail, not_applicable };
 
+/// A close frame without a status code: Beast reports code 0 for it, RFC 6455 names it 1005.
+/// hivemind-core 4.0 closes this way (tornado's `close()` with no code).
+bool without_status(const sim::CloseEvent& close) {
+    return close.code == 0 || close.code == sim::close_code::no_status;
+}
+
 std::string describe_close(const sim::CloseEvent& close) {
-    return std::to_string(close.code) + (close.reason.empty() ? "" : " \"" + close.reason + "\"");
+    const std::string code =
+        without_status(close) ? std::string("no close status (1005)") : std::to_string(close.code);
+    return code + (close.reason.empty() ? "" : " \"" + close.reason + "\"");
+}
+
+/// The TCP connection itself failed (nothing listens, no route): the master was never reached.
+bool unreachable(const sim::CloseEvent& close) {
+    return close.code == sim::close_code::abnormal &&
+           (close.reason.starts_with("connect:") || close.reason.starts_with("resolve:"));
+}
+
+/// How a master that took the TCP connection turned an unwanted client away, for the reason
+/// text: the newer line's 1008 with a reason (A.11), or hivemind-core 4.0's forms (tornado
+/// accepts the upgrade, then `close()` without a status for an unknown key, or aborts the socket
+/// when `decode_auth` raises on a malformed authorization).
+std::string refusal_form(const sim::CloseEvent& close, bool upgraded) {
+    std::string text = upgraded ? "upgrade accepted, then " : "refused before the upgrade: ";
+    if (close.code == sim::close_code::policy_violation)
+        return text + (upgraded ? "closed " : "") + describe_close(close) +
+               (close.reason.empty() ? " (A.11 also names the reason)" : "");
+    if (without_status(close))
+        return text + "closed before any frame with no close status (1005): hivemind-core "
+                      "4.0's refusal; A.11's newer form is 1008 with a reason";
+    if (close.code == sim::close_code::abnormal)
+        return text + "the socket was dropped before any frame (1006, " + close.reason +
+               "): hivemind-core 4.0 aborts when it cannot parse the authorization; A.11's "
+               "newer form is 1008 \"invalid authorization\"";
+    return text + "closed before any frame with " + describe_close(close) +
+           "; A.11 expects 1008 and a reason";
 }
 
 sim::Duration to_duration(double seconds) {
@@ -205,6 +240,34 @@ class Suite {
         return "still " + std::string(node::to_string(role.state()));
     }
 
+    /// A master kicking a misbehaving client: PASS for the newer line's 1008 (B.14) and for
+    /// hivemind-core 4.0's `client.disconnect()` (tornado `close()`: a close frame without a
+    /// status); FAIL when this side closed (it could not decode or verify something), for an
+    /// abort (1006: the reference drops the socket when a handler raises) and for any other code.
+    static std::pair<Verdict, std::string> judge_kick(const SatelliteNode& satellite) {
+        const auto& failure = satellite.role().failure();
+        if (!failure || failure->kind != node::LinkFailure::Kind::closed_by_master)
+            return {Verdict::fail, why_not_ready(satellite)};
+        const sim::CloseEvent& close = failure->close;
+        if (close.code == sim::close_code::policy_violation)
+            return {Verdict::pass, describe_close(close)};
+        if (without_status(close))
+            return {Verdict::pass,
+                    describe_close(close) + ", as hivemind-core 4.0 disconnects (B.14 names 1008)"};
+        return {Verdict::fail, "closed with " + describe_close(close) +
+                                   (close.code == sim::close_code::abnormal
+                                        ? " (the socket was dropped: did a handler raise?)"
+                                        : "")};
+    }
+
+    /// How many frames `satellite` received from the master (decoded or not).
+    static std::size_t inbound_messages(SatelliteNode& satellite) {
+        std::size_t count = 0;
+        for (const auto& entry : satellite.core().recorder())
+            count += entry.kind == record::Kind::in || entry.kind == record::Kind::decode_error;
+        return count;
+    }
+
     /// The first message of `type` delivered on `satellite`'s local bus from `from` on.
     static const BusMessage* delivered(SatelliteNode& satellite, std::size_t from,
                                        const std::string& type) {
@@ -258,21 +321,16 @@ void Suite::check_unknown_key() {
     connect(probe);
     const auto state = probe.role().state();
     const auto& close = probe.role().closed_by();
-    if (state == LinkState::refused && close && close->code == sim::close_code::abnormal) {
+    const std::size_t frames = inbound_messages(probe);
+    if (state == LinkState::refused && close && unreachable(*close)) {
         report(Verdict::fail, name, "could not reach the master: " + close->reason);
-    } else if (state == LinkState::refused && close &&
-               close->code == sim::close_code::policy_violation) {
-        if (close->reason.empty())
-            report(Verdict::fail, name, "refused with 1008 but no reason (A.11)");
-        else
-            report(Verdict::pass, name, "refused before any frame: " + describe_close(*close));
-    } else if (state == LinkState::refused && close) {
+    } else if (frames > 0 || state == LinkState::ready || state == LinkState::handshaking) {
+        // Any frame (HELLO, handshake request) means the key got past admission.
         report(Verdict::fail, name,
-               "refused with " + describe_close(*close) + "; A.11 expects 1008 and a reason");
-    } else if (state == LinkState::ready || state == LinkState::handshaking ||
-               state == LinkState::closed) {
-        report(Verdict::fail, name,
-               "the master accepted an unknown access key (" + why_not_ready(probe) + ")");
+               "the master accepted an unknown access key (" + std::to_string(frames) +
+                   " frame(s) received; " + why_not_ready(probe) + ")");
+    } else if ((state == LinkState::refused || state == LinkState::closed) && close) {
+        report(Verdict::pass, name, refusal_form(*close, state == LinkState::closed));
     } else {
         report(Verdict::fail, name,
                "no refusal within " + format_seconds(options_.timeout_seconds));
@@ -286,14 +344,18 @@ void Suite::check_malformed_authorization() {
     auto connection = network_.connect(
         options_.url, sim::ConnectRequest{"bm9jb2xvbg==", "hivescope-conformance-raw"}, client);
     wait([&client] { return client.closed.has_value() || !client.frames.empty(); });
-    if (client.closed && !client.opened) {
-        if (client.closed->code == sim::close_code::policy_violation)
-            report(Verdict::pass, name, "refused: " + describe_close(*client.closed));
-        else
-            report(Verdict::fail, name,
-                   "refused with " + describe_close(*client.closed) + "; A.11 expects 1008");
-    } else if (!client.frames.empty() || client.opened) {
-        report(Verdict::fail, name, "the master accepted an authorization without a key");
+    if (!client.frames.empty()) {
+        report(Verdict::fail, name,
+               "the master accepted an authorization without a key (it sent " +
+                   std::to_string(client.frames.size()) + " frame(s))");
+    } else if (client.closed && !client.opened && unreachable(*client.closed)) {
+        report(Verdict::fail, name, "could not reach the master: " + client.closed->reason);
+    } else if (client.closed) {
+        report(Verdict::pass, name, refusal_form(*client.closed, client.opened));
+    } else if (client.opened) {
+        report(Verdict::fail, name,
+               "the master kept an authorization without a key open for " +
+                   format_seconds(options_.timeout_seconds));
     } else {
         report(Verdict::fail, name,
                "no refusal within " + format_seconds(options_.timeout_seconds));
@@ -423,7 +485,9 @@ void Suite::check_bus_round_trip(SatelliteNode& main) {
     } else {
         report(Verdict::not_applicable, name,
                "no " + response + " within " + format_seconds(options_.timeout_seconds) +
-                   ": the master's agent does not answer " + options_.bus_type);
+                   ": the master's agent does not answer " + options_.bus_type +
+                   ", or the key may not inject it and the master drops it silently (as "
+                   "hivemind-core 4.0 does for a type outside allowed_types)");
     }
 }
 
@@ -511,7 +575,8 @@ void Suite::check_ping(SatelliteNode& main) {
     } else {
         report(Verdict::not_applicable, name,
                "no PING answer within " + format_seconds(options_.timeout_seconds) +
-                   " (answering floods is optional, B.8)");
+                   " (answering floods is optional, B.8: hivemind-core 4.0.0 does not, "
+                   "4.0.1a1 does)");
     }
 }
 
@@ -538,7 +603,8 @@ void Suite::check_disallowed_type(SatelliteNode& main) {
         report(Verdict::not_applicable, name,
                "no hive.policy.denied for " + options_.forbidden_type + " within " +
                    format_seconds(options_.timeout_seconds) +
-                   ": the key may be allowed it, or the master drops silently");
+                   ": the key may be allowed it, or the master drops silently (hivemind-core "
+                   "4.0 never sends hive.policy.denied)");
     }
 }
 
@@ -551,17 +617,15 @@ void Suite::check_broadcast_needs_admin() {
     }
     caster.role().broadcast(BusMessage(options_.bus_type));
     wait([&caster] { return !caster.handshake_complete(); });
-    const auto& close = caster.role().closed_by();
     if (caster.handshake_complete()) {
         report(Verdict::not_applicable, name,
                "link still open " + format_seconds(options_.timeout_seconds) +
                    " after a BROADCAST: the key may be an admin, or the master drops illegal "
-                   "broadcasts silently");
-    } else if (close && close->code == sim::close_code::policy_violation) {
-        report(Verdict::pass, name, "non-admin BROADCAST closed " + describe_close(*close));
+                   "broadcasts silently (hivemind-core 4.0 does, B.4 illegal_action drop)");
+    } else if (const auto verdict = judge_kick(caster); verdict.first == Verdict::pass) {
+        report(Verdict::pass, name, "non-admin BROADCAST closed " + verdict.second);
     } else {
-        report(Verdict::fail, name,
-               "closed without 1008 after a BROADCAST: " + why_not_ready(caster));
+        report(Verdict::fail, name, "after a BROADCAST: " + verdict.second);
     }
 }
 
@@ -577,7 +641,6 @@ void Suite::check_default_session() {
         shared.send_bus(BusMessage(options_.bus_type));
         wait([&shared] { return !shared.handshake_complete(); });
     }
-    const auto& close = shared.role().closed_by();
     // The close must judge the session, so it must come after our HELLO (the handshake done).
     bool hello_sent = false;
     for (const auto& entry : shared.recorder())
@@ -588,12 +651,13 @@ void Suite::check_default_session() {
                "session \"default\" kept open: the key may be an admin (B.5)");
     } else if (!hello_sent) {
         report(Verdict::fail, name, "no handshake: " + why_not_ready(shared));
-    } else if (close && close->code == sim::close_code::policy_violation) {
-        report(Verdict::pass, name,
-               "non-admin session \"default\" closed " + describe_close(*close));
+    } else if (const auto verdict = judge_kick(shared); verdict.first == Verdict::pass) {
+        report(Verdict::pass, name, "non-admin session \"default\" closed " + verdict.second);
     } else {
         report(Verdict::fail, name,
-               "expected 1008 session_id_default_forbidden (B.5): " + why_not_ready(shared));
+               "expected 1008 session_id_default_forbidden (B.5) or hivemind-core 4.0's close "
+               "without a status: " +
+                   verdict.second);
     }
 }
 
@@ -618,24 +682,44 @@ void Suite::check_admin(SatelliteNode* main) {
                "no registered --key connection to receive it");
     } else {
         const auto mark = main->recorder().mark();
-        caster.role().broadcast(BusMessage(options_.bus_type, Json{{"conformance", true}}));
-        const auto received = [&main, &mark] {
-            for (const auto& entry : main->recorder().since(mark))
-                if (entry.kind == record::Kind::in && entry.message &&
-                    entry.message->type() == MessageType::broadcast)
+        auto random = simulation_.random_stream("admin-broadcast");
+        std::ostringstream token;
+        token << std::hex;
+        for (const auto byte : random.bytes(6))
+            token << std::setw(2) << std::setfill('0') << static_cast<int>(byte);
+        caster.role().broadcast(BusMessage(options_.bus_type, Json{{"conformance", token.str()}}));
+        // The newer line (and ours) forward the BROADCAST envelope (B.7.3); hivemind-core 4.0
+        // sends the inner BUS bare (handle_broadcast_message, A.13 #22): both reach the client.
+        std::string form;
+        const auto received = [&main, &mark, &form, &token, this] {
+            for (const auto& entry : main->recorder().since(mark)) {
+                if (entry.kind != record::Kind::in || !entry.message)
+                    continue;
+                if (entry.message->type() == MessageType::broadcast) {
+                    form = "as a BROADCAST envelope";
                     return true;
+                }
+                const Json& payload = entry.message->payload();
+                const Json* data = payload.find("data");
+                if (entry.message->type() == MessageType::bus &&
+                    payload.get_string("type") == options_.bus_type && data != nullptr &&
+                    data->get_string("conformance") == token.str()) {
+                    form = "as its bare inner BUS (hivemind-core 4.0 unwraps, A.13 #22)";
+                    return true;
+                }
+            }
             return false;
         };
         wait([&] { return received() || !caster.handshake_complete(); });
         if (received())
             report(Verdict::pass, "admin.broadcast",
-                   "the admin's BROADCAST reached the --key connection");
+                   "the admin's BROADCAST reached the --key connection " + form);
         else if (!caster.handshake_complete())
             report(Verdict::fail, "admin.broadcast",
                    "the master closed the admin after a BROADCAST: " + why_not_ready(caster));
         else
             report(Verdict::fail, "admin.broadcast",
-                   "the --key connection got no BROADCAST within " +
+                   "the --key connection got neither the BROADCAST nor its inner BUS within " +
                        format_seconds(options_.timeout_seconds));
     }
 
