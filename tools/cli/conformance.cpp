@@ -52,22 +52,23 @@ bool unreachable(const sim::CloseEvent& close) {
 
 /// How a master that took the TCP connection turned an unwanted client away, for the reason
 /// text: the newer line's 1008 with a reason (A.11), or hivemind-core 4.0's forms (tornado
-/// accepts the upgrade, then `close()` without a status for an unknown key, or aborts the socket
-/// when `decode_auth` raises on a malformed authorization).
-std::string refusal_form(const sim::CloseEvent& close, bool upgraded) {
-    std::string text = upgraded ? "upgrade accepted, then " : "refused before the upgrade: ";
+/// accepts the upgrade, then `close()` without a status for an unknown key, or drops the socket
+/// when `decode_auth` raises on a malformed authorization). The transport reports a close
+/// before the first frame as a refusal, so `opened` is only true after its open grace.
+std::string refusal_form(const sim::CloseEvent& close, bool opened) {
+    const std::string text =
+        opened ? "link opened, then closed before any frame: " : "refused before any frame: ";
     if (close.code == sim::close_code::policy_violation)
-        return text + (upgraded ? "closed " : "") + describe_close(close) +
+        return text + describe_close(close) +
                (close.reason.empty() ? " (A.11 also names the reason)" : "");
     if (without_status(close))
-        return text + "closed before any frame with no close status (1005): hivemind-core "
-                      "4.0's refusal; A.11's newer form is 1008 with a reason";
+        return text + describe_close(close) +
+               ", hivemind-core 4.0's form (A.11's newer form: 1008 with a reason)";
     if (close.code == sim::close_code::abnormal)
-        return text + "the socket was dropped before any frame (1006, " + close.reason +
-               "): hivemind-core 4.0 aborts when it cannot parse the authorization; A.11's "
-               "newer form is 1008 \"invalid authorization\"";
-    return text + "closed before any frame with " + describe_close(close) +
-           "; A.11 expects 1008 and a reason";
+        return text + "socket dropped (1006, " + close.reason +
+               "), hivemind-core 4.0's form when its open() raises (A.11's newer form: 1008 "
+               "with a reason)";
+    return text + describe_close(close) + "; A.11 expects 1008 and a reason";
 }
 
 sim::Duration to_duration(double seconds) {
