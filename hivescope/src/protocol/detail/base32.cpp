@@ -1,6 +1,7 @@
 #include "protocol/detail/base32.hpp"
 
 #include "protocol/detail/codec_errors.hpp"
+#include "protocol/detail/symbol_table.hpp"
 
 #include <algorithm>
 #include <array>
@@ -12,13 +13,7 @@ namespace {
 
 constexpr std::string_view symbols = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-constexpr std::array<std::int8_t, 256> decode_table = [] {
-    std::array<std::int8_t, 256> table{};
-    table.fill(-1);
-    for (std::size_t i = 0; i < symbols.size(); ++i)
-        table[static_cast<unsigned char>(symbols[i])] = static_cast<std::int8_t>(i);
-    return table;
-}();
+constexpr auto decode_table = symbol_index_table(symbols);
 
 /// Output bytes carried by a final group with this many '=' (Python: (43 - 5 * pads) // 8).
 constexpr std::size_t bytes_for_pads(std::size_t pads) noexcept {

@@ -1,6 +1,7 @@
 #include "protocol/detail/base91.hpp"
 
 #include "protocol/detail/codec_errors.hpp"
+#include "protocol/detail/symbol_table.hpp"
 
 #include <array>
 #include <cstdint>
@@ -13,13 +14,7 @@ constexpr std::string_view alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&()*+,./:;<=>?@[]^_`{|}~\"";
 static_assert(alphabet.size() == 91);
 
-constexpr std::array<std::int8_t, 256> decode_table = [] {
-    std::array<std::int8_t, 256> table{};
-    table.fill(-1);
-    for (std::size_t i = 0; i < alphabet.size(); ++i)
-        table[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
-    return table;
-}();
+constexpr auto decode_table = symbol_index_table(alphabet);
 
 } // namespace
 

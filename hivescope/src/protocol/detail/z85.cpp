@@ -1,6 +1,7 @@
 #include "protocol/detail/z85.hpp"
 
 #include "protocol/detail/codec_errors.hpp"
+#include "protocol/detail/symbol_table.hpp"
 
 #include <algorithm>
 #include <array>
@@ -14,13 +15,7 @@ constexpr std::string_view alphabet =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 static_assert(alphabet.size() == 85);
 
-constexpr std::array<std::int8_t, 256> decode_table = [] {
-    std::array<std::int8_t, 256> table{};
-    table.fill(-1);
-    for (std::size_t i = 0; i < alphabet.size(); ++i)
-        table[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
-    return table;
-}();
+constexpr auto decode_table = symbol_index_table(alphabet);
 
 /// Pad bytes added to reach a multiple of 4 (also the count of characters Z85B drops).
 constexpr std::size_t pad_to_word(std::size_t size) noexcept {
