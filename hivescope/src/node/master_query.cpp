@@ -7,6 +7,7 @@
 
 #include "detail/master_link.hpp"
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/trim.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -32,14 +33,6 @@ bool is_response(const HiveMessage& message) {
 
 std::string query_id_of(const HiveMessage& message) {
     return message.metadata().get_string("query_id");
-}
-
-std::string trim(const std::string& text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos)
-        return {};
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
 }
 
 } // namespace
@@ -250,9 +243,8 @@ bool MasterRole::consume_query_answer(const BusMessage& message) {
             return drop("late answer");
         return false;
     }
-    std::vector<std::string> destinations;
-    for (const auto& destination : message.destination_list())
-        destinations.push_back(trim(destination));
+    const std::vector<std::string> destinations =
+        protocol::detail::trimmed(message.destination_list());
     if (std::find(destinations.begin(), destinations.end(), state->second.requester) ==
         destinations.end())
         return false;

@@ -8,6 +8,7 @@
 #include "hivescope/protocol/error.hpp"
 #include "hivescope/protocol/json_codec.hpp"
 
+#include "protocol/detail/trim.hpp"
 #include <algorithm>
 
 namespace hivescope::node {
@@ -20,26 +21,12 @@ using protocol::JsonObject;
 using protocol::MessageType;
 using protocol::ProtocolError;
 using record::Kind;
+using protocol::detail::trim;
+using protocol::detail::trimmed;
 using record::Outcome;
 using record::Record;
 
 namespace {
-
-std::string trim(const std::string& text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos)
-        return {};
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
-}
-
-std::vector<std::string> trimmed(const std::vector<std::string>& items) {
-    std::vector<std::string> out;
-    out.reserve(items.size());
-    for (const auto& item : items)
-        out.push_back(trim(item));
-    return out;
-}
 
 // Room for exactly the `keys` that `object` lacks: it grows once and keeps no slack (the
 // rewritten message is recorded and kept).
@@ -495,7 +482,7 @@ void MasterRole::handle_send_downstream(const BusMessage& message) {
     default:
         break;
     }
-    const std::string peer = trim(data.get_string("peer"));
+    const std::string peer(trim(data.get_string("peer")));
     Link* link = find_registered(peer);
     if (link == nullptr) {
         agent_event("hive.client.send.error",

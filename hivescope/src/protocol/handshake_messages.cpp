@@ -1,6 +1,7 @@
 #include "hivescope/protocol/handshake_messages.hpp"
 
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/trim.hpp"
 
 #include <openssl/evp.h>
 #include <simdjson.h>
@@ -173,15 +174,6 @@ bool iequals(std::string_view a, std::string_view b) {
                };
                return lower(x) == lower(y);
            });
-}
-
-std::string_view trim(std::string_view text) {
-    const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!text.empty() && space(text.front()))
-        text.remove_prefix(1);
-    while (!text.empty() && space(text.back()))
-        text.remove_suffix(1);
-    return text;
 }
 
 } // namespace
@@ -372,15 +364,15 @@ Authorization parse_authorization(std::string_view b64) {
 }
 
 Authorization parse_authorization_header(std::string_view header) {
-    std::string_view value = trim(header);
+    std::string_view value = detail::trim(header);
     constexpr std::string_view name = "authorization:";
     if (value.size() >= name.size() && iequals(value.substr(0, name.size()), name))
-        value = trim(value.substr(name.size()));
+        value = detail::trim(value.substr(name.size()));
     constexpr std::string_view scheme = "basic";
     if (value.size() <= scheme.size() || !iequals(value.substr(0, scheme.size()), scheme) ||
         (value[scheme.size()] != ' ' && value[scheme.size()] != '\t'))
         invalid_authorization("header is not 'Basic <base64>'");
-    return parse_authorization(trim(value.substr(scheme.size())));
+    return parse_authorization(detail::trim(value.substr(scheme.size())));
 }
 
 // --- Pre-shared key -----------------------------------------------------------------------------
