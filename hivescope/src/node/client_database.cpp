@@ -1,5 +1,7 @@
 #include "hivescope/node/client_database.hpp"
 
+#include "protocol/detail/json_strings.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -10,9 +12,10 @@ namespace hivescope::node {
 
 using protocol::ErrorCode;
 using protocol::Json;
-using protocol::JsonArray;
 using protocol::JsonObject;
 using protocol::ProtocolError;
+using protocol::detail::nullable_string;
+using protocol::detail::string_array;
 
 namespace {
 
@@ -207,18 +210,6 @@ void dump_indented(std::string& out, const Json& value, int depth) {
     value.dump_to(out, protocol::JsonStyle::python);
 }
 
-Json string_list(const std::vector<std::string>& items) {
-    JsonArray array;
-    array.reserve(items.size());
-    for (const auto& item : items)
-        array.emplace_back(item);
-    return Json(std::move(array));
-}
-
-Json optional_string(const std::optional<std::string>& value) {
-    return value ? Json(*value) : Json();
-}
-
 // The reference Client fields in dataclass order (what `client.__dict__` holds).
 Json record_to_json(const ClientRecord& record) {
     JsonObject object;
@@ -238,12 +229,12 @@ Json record_to_json(const ClientRecord& record) {
         object.set("last_seen", -1);
     else
         object.set("last_seen", record.last_seen);
-    object.set("intent_blacklist", string_list(record.intent_blacklist));
-    object.set("skill_blacklist", string_list(record.skill_blacklist));
-    object.set("message_blacklist", string_list(record.message_blacklist));
-    object.set("allowed_types", string_list(record.allowed_types));
-    object.set("crypto_key", optional_string(record.crypto_key));
-    object.set("password", optional_string(record.password));
+    object.set("intent_blacklist", string_array(record.intent_blacklist));
+    object.set("skill_blacklist", string_array(record.skill_blacklist));
+    object.set("message_blacklist", string_array(record.message_blacklist));
+    object.set("allowed_types", string_array(record.allowed_types));
+    object.set("crypto_key", nullable_string(record.crypto_key));
+    object.set("password", nullable_string(record.password));
     object.set("can_broadcast", record.can_broadcast);
     object.set("can_escalate", record.can_escalate);
     object.set("can_propagate", record.can_propagate);

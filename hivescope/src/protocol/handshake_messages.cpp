@@ -1,6 +1,7 @@
 #include "hivescope/protocol/handshake_messages.hpp"
 
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/json_strings.hpp"
 #include "protocol/detail/trim.hpp"
 
 #include <openssl/evp.h>
@@ -103,18 +104,6 @@ class FieldReader {
     const JsonObject* object_ = nullptr;
 };
 
-Json optional_json(const std::optional<std::string>& value) {
-    return value ? Json(*value) : Json();
-}
-
-Json string_list(const std::vector<std::string>& items) {
-    JsonArray array;
-    array.reserve(items.size());
-    for (const auto& item : items)
-        array.emplace_back(item);
-    return Json(std::move(array));
-}
-
 [[noreturn]] void invalid_authorization(const std::string& why) {
     throw ProtocolError(ErrorCode::auth_failed,
                         std::string(reason_invalid_authorization) + ": " + why);
@@ -182,9 +171,9 @@ bool iequals(std::string_view a, std::string_view b) {
 
 Json ServerHello::to_json() const {
     return Json(JsonObject{
-        {"pubkey", optional_json(pubkey)},
-        {"peer", optional_json(peer)},
-        {"node_id", optional_json(node_id)},
+        {"pubkey", detail::nullable_string(pubkey)},
+        {"peer", detail::nullable_string(peer)},
+        {"node_id", detail::nullable_string(node_id)},
     });
 }
 
@@ -206,8 +195,8 @@ Json HandshakeRequest::to_json() const {
         {"preshared_key", preshared_key},
         {"password", password},
         {"crypto_required", crypto_required},
-        {"encodings", string_list(encodings)},
-        {"ciphers", string_list(ciphers)},
+        {"encodings", detail::string_array(encodings)},
+        {"ciphers", detail::string_array(ciphers)},
     });
 }
 
@@ -229,8 +218,8 @@ HandshakeRequest HandshakeRequest::from_json(const Json& payload) {
 Json ClientHandshake::to_json() const {
     JsonObject object{
         {"binarize", binarize},
-        {"encodings", string_list(encodings)},
-        {"ciphers", string_list(ciphers)},
+        {"encodings", detail::string_array(encodings)},
+        {"ciphers", detail::string_array(ciphers)},
     };
     if (envelope)
         object.set("envelope", *envelope);
@@ -292,9 +281,9 @@ ClientHello ClientHello::make(std::optional<std::string> pubkey, std::string ses
 
 Json ClientHello::to_json() const {
     return Json(JsonObject{
-        {"pubkey", optional_json(pubkey)},
+        {"pubkey", detail::nullable_string(pubkey)},
         {"session", session},
-        {"site_id", optional_json(site_id)},
+        {"site_id", detail::nullable_string(site_id)},
     });
 }
 

@@ -2,6 +2,7 @@
 
 #include "hivescope/protocol/bus_message.hpp"
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/json_strings.hpp"
 
 #include <type_traits>
 #include <utility>
@@ -70,14 +71,6 @@ std::string serialize_json(const HiveMessage& message) {
     return out;
 }
 
-namespace {
-
-Json optional_to_json(const std::optional<std::string>& value) {
-    return value ? Json(*value) : Json();
-}
-
-} // namespace
-
 Json to_json(const HiveMessage& message) {
     if (message.type() == MessageType::binary)
         not_serializable_binary();
@@ -95,10 +88,10 @@ Json to_json(const HiveMessage& message) {
         route.push_back(JsonObject{{"source", hop.source}, {"targets", std::move(targets)}});
     }
     object.set("route", std::move(route));
-    object.set("node", optional_to_json(message.node()));
-    object.set("target_site_id", optional_to_json(message.target_site_id()));
-    object.set("target_pubkey", optional_to_json(message.target_pubkey()));
-    object.set("source_peer", optional_to_json(message.source_peer()));
+    object.set("node", detail::nullable_string(message.node()));
+    object.set("target_site_id", detail::nullable_string(message.target_site_id()));
+    object.set("target_pubkey", detail::nullable_string(message.target_pubkey()));
+    object.set("source_peer", detail::nullable_string(message.source_peer()));
     return Json(std::move(object));
 }
 
