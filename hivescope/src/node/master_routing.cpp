@@ -5,10 +5,11 @@
 #include "hivescope/node/master_role.hpp"
 
 #include "detail/master_link.hpp"
+#include "detail/ping.hpp"
 #include "hivescope/protocol/error.hpp"
 #include "hivescope/protocol/json_codec.hpp"
-
 #include "protocol/detail/trim.hpp"
+
 #include <algorithm>
 
 namespace hivescope::node {
@@ -20,9 +21,9 @@ using protocol::JsonArray;
 using protocol::JsonObject;
 using protocol::MessageType;
 using protocol::ProtocolError;
-using record::Kind;
 using protocol::detail::trim;
 using protocol::detail::trimmed;
+using record::Kind;
 using record::Outcome;
 using record::Record;
 
@@ -283,18 +284,7 @@ void MasterRole::handle_ping(const HiveMessage& propagate) {
     const std::string flood_id = payload.get_string("flood_id");
     const std::string peer = payload.get_string("peer");
     if (!peer.empty()) {
-        HiveMapEntry entry;
-        entry.flood_id = flood_id;
-        entry.peer = peer;
-        entry.site_id = payload.get_string("site_id");
-        const Json* timestamp = payload.find("timestamp");
-        entry.timestamp =
-            timestamp != nullptr && timestamp->is_number() ? timestamp->as_double() : 0;
-        entry.received_at = core_.now();
-        entry.latency_ms = (sim::to_seconds(entry.received_at) - entry.timestamp) * 1000.0;
-        for (const auto& [key, value] : payload.as_object())
-            if (key != "flood_id" && key != "peer" && key != "site_id" && key != "timestamp")
-                entry.extra.as_object().set(key, value);
+        HiveMapEntry entry = detail::received_ping_entry(payload, core_.now());
         const std::string site_id = entry.site_id;
         if (core_.hive_map().observe(std::move(entry)))
             agent_event(
@@ -313,13 +303,7 @@ void MasterRole::handle_ping(const HiveMessage& propagate) {
     // Answer once per flood (an empty id counts as already seen).
     if (!core_.flood_cache().insert(flood_id))
         return;
-    const HiveMessage answer = HiveMessage::wrap(
-        MessageType::propagate,
-        HiveMessage(MessageType::ping,
-                    Json(JsonObject{{"flood_id", flood_id},
-                                    {"peer", core_.node_id()},
-                                    {"site_id", core_.site_id()},
-                                    {"timestamp", sim::to_seconds(core_.now())}})));
+    const HiveMessage answer = detail::ping_flood(core_, flood_id);
     forward_downstream(answer, std::nullopt); // including the sender
     send_upstream(answer);
 }
@@ -327,14 +311,7 @@ void MasterRole::handle_ping(const HiveMessage& propagate) {
 std::string MasterRole::start_ping_flood() {
     const std::string flood_id = core_.new_id();
     core_.flood_cache().insert(flood_id);
-    const double now = sim::to_seconds(core_.now());
-    HiveMapEntry self;
-    self.flood_id = flood_id;
-    self.peer = core_.node_id();
-    self.site_id = core_.site_id();
-    self.timestamp = now;
-    self.received_at = core_.now();
-    if (core_.hive_map().observe(std::move(self)))
+    if (core_.hive_map().observe(detail::own_ping_entry(core_, flood_id)))
         agent_event("hive.ping.received",
                     Json(JsonObject{{"flood_id", flood_id},
                                     {"peer", core_.node_id()},
@@ -345,12 +322,7 @@ std::string MasterRole::start_ping_flood() {
     entry.peer = core_.node_id();
     entry.detail = "ping flood " + flood_id;
     core_.record(std::move(entry));
-    const HiveMessage ping = HiveMessage::wrap(
-        MessageType::propagate,
-        HiveMessage(MessageType::ping, Json(JsonObject{{"flood_id", flood_id},
-                                                       {"peer", core_.node_id()},
-                                                       {"site_id", core_.site_id()},
-                                                       {"timestamp", now}})));
+    const HiveMessage ping = detail::ping_flood(core_, flood_id);
     forward_downstream(ping, std::nullopt);
     send_upstream(ping);
     return flood_id;

@@ -3,6 +3,7 @@
 
 #include "hivescope/node/satellite_role.hpp"
 
+#include "detail/ping.hpp"
 #include "detail/satellite_delivery.hpp"
 
 #include "hivescope/protocol/error.hpp"
@@ -230,18 +231,7 @@ void SatelliteRole::receive_ping(const HiveMessage& propagate) {
     const std::string flood_id = ping.get_string("flood_id");
     const std::string peer = ping.get_string("peer");
     if (!peer.empty()) {
-        HiveMapEntry observed;
-        observed.flood_id = flood_id;
-        observed.peer = peer;
-        observed.site_id = ping.get_string("site_id");
-        const Json* timestamp = ping.find("timestamp");
-        observed.timestamp =
-            timestamp != nullptr && timestamp->is_number() ? timestamp->as_double() : 0.0;
-        observed.received_at = core_.now();
-        observed.latency_ms = (sim::to_seconds(core_.now()) - observed.timestamp) * 1000.0;
-        for (const auto& [key, value] : ping.as_object())
-            if (key != "flood_id" && key != "peer" && key != "site_id" && key != "timestamp")
-                observed.extra[key] = value;
+        HiveMapEntry observed = detail::received_ping_entry(ping, core_.now());
         const std::string site_id = observed.site_id;
         if (core_.hive_map().observe(std::move(observed)) && core_.downstream != nullptr) {
             // A relay's agent is a master's agent: it hears of every new hive-map entry, also
@@ -272,13 +262,7 @@ void SatelliteRole::receive_ping(const HiveMessage& propagate) {
         return;
     }
     // Our own answer: upstream, and (in a relay) to every downstream client, sender included.
-    const HiveMessage answer = HiveMessage::wrap(
-        MessageType::propagate,
-        HiveMessage(MessageType::ping,
-                    Json(JsonObject{{"flood_id", Json(flood_id)},
-                                    {"peer", Json(core_.node_id())},
-                                    {"site_id", Json(core_.site_id())},
-                                    {"timestamp", Json(sim::to_seconds(core_.now()))}})));
+    const HiveMessage answer = detail::ping_flood(core_, flood_id);
     record_dispatch(propagate, "ping answered");
     send(answer);
     if (core_.downstream != nullptr)

@@ -3,6 +3,7 @@
 
 #include "hivescope/node/satellite_role.hpp"
 
+#include "detail/ping.hpp"
 #include "detail/satellite_delivery.hpp"
 
 #include "hivescope/protocol/error.hpp"
@@ -598,19 +599,8 @@ std::string SatelliteRole::start_ping_flood() {
     require_ready("ping");
     const std::string flood_id = core_.new_id();
     core_.flood_cache().insert(flood_id);
-    const double now = sim::to_seconds(core_.now());
-    HiveMapEntry self;
-    self.flood_id = flood_id;
-    self.peer = core_.node_id();
-    self.site_id = core_.site_id();
-    self.timestamp = now;
-    self.received_at = core_.now();
-    core_.hive_map().observe(std::move(self));
-    const HiveMessage ping(MessageType::ping, Json(JsonObject{{"flood_id", Json(flood_id)},
-                                                              {"peer", Json(core_.node_id())},
-                                                              {"site_id", Json(core_.site_id())},
-                                                              {"timestamp", Json(now)}}));
-    const HiveMessage flood = HiveMessage::wrap(MessageType::propagate, ping);
+    core_.hive_map().observe(detail::own_ping_entry(core_, flood_id));
+    const HiveMessage flood = detail::ping_flood(core_, flood_id);
     send(flood);
     if (core_.downstream != nullptr)
         core_.downstream->forward_downstream(flood, std::nullopt);
