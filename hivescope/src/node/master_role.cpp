@@ -3,6 +3,7 @@
 
 #include "hivescope/node/master_role.hpp"
 
+#include "detail/local_inject.hpp"
 #include "detail/master_link.hpp"
 #include "hivescope/protocol/encrypted_envelope.hpp"
 #include "hivescope/protocol/error.hpp"
@@ -208,14 +209,7 @@ void MasterRole::verdict(const Link& link, const HiveMessage& message, Outcome o
 }
 
 void MasterRole::agent_event(const std::string& type, Json data, const std::string& peer) {
-    BusMessage event(type, std::move(data), Json(JsonObject{{"source", peer}}));
-    Record entry;
-    entry.kind = Kind::inject;
-    entry.peer = "agent";
-    entry.message = HiveMessage::bus(event);
-    entry.detail = "agent event";
-    core_.record(std::move(entry));
-    core_.bus().inject(event, peer);
+    detail::agent_event(core_, type, std::move(data), peer);
 }
 
 bool MasterRole::send_on(Link& link, HiveMessage message, SendKind kind) {

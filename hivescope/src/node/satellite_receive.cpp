@@ -3,6 +3,7 @@
 
 #include "hivescope/node/satellite_role.hpp"
 
+#include "detail/local_inject.hpp"
 #include "detail/ping.hpp"
 #include "detail/satellite_delivery.hpp"
 
@@ -236,18 +237,11 @@ void SatelliteRole::receive_ping(const HiveMessage& propagate) {
         if (core_.hive_map().observe(std::move(observed)) && core_.downstream != nullptr) {
             // A relay's agent is a master's agent: it hears of every new hive-map entry, also
             // the ones its upstream half learned (B.6, B.8).
-            const BusMessage event("hive.ping.received",
-                                   Json(JsonObject{{"flood_id", Json(flood_id)},
-                                                   {"peer", Json(peer)},
-                                                   {"site_id", Json(site_id)}}),
-                                   Json(JsonObject{{"source", Json(peer)}}));
-            record::Record entry;
-            entry.kind = Kind::inject;
-            entry.peer = "agent";
-            entry.message = HiveMessage::bus(event);
-            entry.detail = "agent event";
-            core_.record(std::move(entry));
-            core_.bus().inject(event, peer);
+            detail::agent_event(core_, "hive.ping.received",
+                                Json(JsonObject{{"flood_id", Json(flood_id)},
+                                                {"peer", Json(peer)},
+                                                {"site_id", Json(site_id)}}),
+                                peer);
         }
         std::vector<std::string> path{peer};
         const auto& route =
@@ -432,14 +426,8 @@ void SatelliteRole::expire_request(const std::string& query_id) {
         return;
     if (taken->kind == MessageType::query && taken->arrival.from == Arrival::From::local) {
         verdict(taken->request, Outcome::dropped, "", "query timeout");
-        const BusMessage timeout = query_timeout_message(query_id);
-        record::Record entry;
-        entry.kind = Kind::inject;
-        entry.peer = "bus";
-        entry.message = HiveMessage::bus(timeout);
-        entry.detail = "local query timeout";
-        core_.record(std::move(entry));
-        core_.bus().inject(timeout, peer_label());
+        detail::inject_recorded(core_, query_timeout_message(query_id), "bus",
+                                "local query timeout", peer_label());
         return;
     }
     record_dispatch(taken->request, "cascade window closed");
@@ -464,13 +452,7 @@ void SatelliteRole::abandon_pending_queries() {
             continue;
         const BusMessage timeout = query_timeout_message(id);
         if (taken->arrival.from == Arrival::From::local) {
-            record::Record entry;
-            entry.kind = Kind::inject;
-            entry.peer = "bus";
-            entry.message = HiveMessage::bus(timeout);
-            entry.detail = "upstream link closed";
-            core_.record(std::move(entry));
-            core_.bus().inject(timeout, peer_label());
+            detail::inject_recorded(core_, timeout, "bus", "upstream link closed", peer_label());
         } else if (taken->arrival.from == Arrival::From::downstream &&
                    core_.downstream != nullptr) {
             HiveMessage response = HiveMessage::wrap(MessageType::query, HiveMessage::bus(timeout));
