@@ -5,6 +5,7 @@
 
 #include "hivescope/node/master_role.hpp"
 
+#include "detail/agent_verdict.hpp"
 #include "detail/master_link.hpp"
 #include "hivescope/protocol/error.hpp"
 #include "protocol/detail/trim.hpp"
@@ -222,14 +223,7 @@ bool MasterRole::consume_query_answer(const BusMessage& message) {
         return false;
     const std::string query_id = id->as_string();
     const auto drop = [&](const std::string& reason) {
-        Record entry;
-        entry.kind = Kind::verdict;
-        entry.peer = "agent";
-        entry.message = HiveMessage::bus(message);
-        entry.outcome = Outcome::dropped;
-        entry.reason = reason;
-        entry.detail = "query_id " + query_id;
-        core_.record(std::move(entry));
+        detail::drop_agent_message(core_, message, reason, "query_id " + query_id);
         return true;
     };
     PendingRequest* entry = core_.pending().find(query_id);

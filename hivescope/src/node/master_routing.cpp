@@ -4,6 +4,7 @@
 
 #include "hivescope/node/master_role.hpp"
 
+#include "detail/agent_verdict.hpp"
 #include "detail/master_link.hpp"
 #include "detail/ping.hpp"
 #include "hivescope/protocol/error.hpp"
@@ -391,14 +392,7 @@ void MasterRole::route_agent_message(const BusMessage& message) {
     for (const auto& source : sources)
         if (find_registered(source) != nullptr) {
             // A request in flight is never echoed to a peer, even one addressing itself.
-            Record entry;
-            entry.kind = Kind::verdict;
-            entry.peer = "agent";
-            entry.message = HiveMessage::bus(message);
-            entry.outcome = Outcome::dropped;
-            entry.reason = "request in flight";
-            entry.detail = "source " + source;
-            core_.record(std::move(entry));
+            detail::drop_agent_message(core_, message, "request in flight", "source " + source);
             return;
         }
     std::vector<std::string> delivered;
@@ -420,13 +414,7 @@ void MasterRole::route_agent_message(const BusMessage& message) {
 void MasterRole::handle_send_downstream(const BusMessage& message) {
     const Json& data = message.data();
     const auto drop = [&](const std::string& reason) {
-        Record entry;
-        entry.kind = Kind::verdict;
-        entry.peer = "agent";
-        entry.message = HiveMessage::bus(message);
-        entry.outcome = Outcome::dropped;
-        entry.reason = reason;
-        core_.record(std::move(entry));
+        detail::drop_agent_message(core_, message, reason);
     };
     const Json* msg_type = data.find("msg_type");
     if (msg_type == nullptr || !msg_type->is_string()) {
