@@ -121,34 +121,32 @@ PkeyCtxPtr key_ctx(evp_pkey_st* key) {
     return ctx;
 }
 
-/// x^e mod n on a block of exactly the modulus size.
-Bytes raw_public(evp_pkey_st* key, ByteView block) {
+/// One unpadded RSA operation on a block of exactly the modulus size: `init` then `apply` (the
+/// EVP_PKEY encrypt or decrypt pair), failures named after `what`.
+Bytes raw_rsa(evp_pkey_st* key, ByteView block, int (*init)(EVP_PKEY_CTX*),
+              int (*apply)(EVP_PKEY_CTX*, unsigned char*, std::size_t*, const unsigned char*,
+                           std::size_t),
+              const std::string& what) {
     PkeyCtxPtr ctx = key_ctx(key);
     std::size_t length = 0;
-    if (EVP_PKEY_encrypt_init(ctx.get()) != 1 ||
-        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_NO_PADDING) != 1 ||
-        EVP_PKEY_encrypt(ctx.get(), nullptr, &length, block.data(), block.size()) != 1)
-        crypto_failure("RSA public operation setup");
+    if (init(ctx.get()) != 1 || EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_NO_PADDING) != 1 ||
+        apply(ctx.get(), nullptr, &length, block.data(), block.size()) != 1)
+        crypto_failure(what + " setup");
     Bytes out(length);
-    if (EVP_PKEY_encrypt(ctx.get(), out.data(), &length, block.data(), block.size()) != 1)
-        crypto_failure("RSA public operation");
+    if (apply(ctx.get(), out.data(), &length, block.data(), block.size()) != 1)
+        crypto_failure(what);
     out.resize(length);
     return out;
 }
 
+/// x^e mod n on a block of exactly the modulus size.
+Bytes raw_public(evp_pkey_st* key, ByteView block) {
+    return raw_rsa(key, block, EVP_PKEY_encrypt_init, EVP_PKEY_encrypt, "RSA public operation");
+}
+
 /// x^d mod n on a block of exactly the modulus size (OpenSSL blinds it).
 Bytes raw_private(evp_pkey_st* key, ByteView block) {
-    PkeyCtxPtr ctx = key_ctx(key);
-    std::size_t length = 0;
-    if (EVP_PKEY_decrypt_init(ctx.get()) != 1 ||
-        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_NO_PADDING) != 1 ||
-        EVP_PKEY_decrypt(ctx.get(), nullptr, &length, block.data(), block.size()) != 1)
-        crypto_failure("RSA private operation setup");
-    Bytes out(length);
-    if (EVP_PKEY_decrypt(ctx.get(), out.data(), &length, block.data(), block.size()) != 1)
-        crypto_failure("RSA private operation");
-    out.resize(length);
-    return out;
+    return raw_rsa(key, block, EVP_PKEY_decrypt_init, EVP_PKEY_decrypt, "RSA private operation");
 }
 
 /// PEM (or DER) text of `key` in the given OSSL_ENCODER output structure.
