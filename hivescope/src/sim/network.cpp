@@ -236,7 +236,7 @@ void Network::unlisten(const std::string& address) noexcept {
 std::shared_ptr<Connection> Network::connect(const std::string& address, ConnectRequest request,
                                              FrameHandler& client,
                                              std::optional<LinkOptions> options) {
-    if (address.rfind("ws://", 0) == 0)
+    if (is_websocket_url(address))
         return loopback().connect(address, std::move(request), client);
     const auto listener = listeners_.find(address);
     if (listener == listeners_.end()) {
@@ -259,7 +259,8 @@ std::shared_ptr<Connection> Network::connect(const std::string& address, Connect
     simulation_.schedule_at(at, [link, acceptor, server_end, request = std::move(request)] {
         acceptor->on_connect(server_end, request);
         if (link->state == detail::Link::State::connecting)
-            link->close(std::size_t{1}, CloseEvent{close_code::policy_violation, "connection not accepted"});
+            link->close(std::size_t{1},
+                        CloseEvent{close_code::policy_violation, "connection not accepted"});
     });
     return client_end;
 }

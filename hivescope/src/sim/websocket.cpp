@@ -17,9 +17,21 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <array>
 #include <atomic>
@@ -29,6 +41,7 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <variant>
 
 namespace hivescope::sim {
 
@@ -39,19 +52,30 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 // ---- URL and authorization -------------------------------------------------------------------
 
+bool is_websocket_url(std::string_view address) noexcept {
+    return address.substr(0, 5) == "ws://" || address.substr(0, 6) == "wss://";
+}
+
 WebSocketUrl parse_websocket_url(std::string_view url) {
-    constexpr std::string_view scheme = "ws://";
-    if (url.substr(0, scheme.size()) != scheme)
+    WebSocketUrl out;
+    std::string_view rest;
+    if (url.substr(0, 5) == "ws://") {
+        rest = url.substr(5);
+    } else if (url.substr(0, 6) == "wss://") {
+        rest = url.substr(6);
+        out.tls = true;
+        out.port = 443;
+    } else {
         throw ProtocolError(ErrorCode::invalid_argument,
-                            "not a ws:// URL: \"" + std::string(url) + "\"");
-    std::string_view rest = url.substr(scheme.size());
+                            "not a ws:// or wss:// URL: \"" + std::string(url) + "\"");
+    }
     const auto slash = rest.find_first_of("/?");
     std::string_view authority = rest.substr(0, slash);
-    WebSocketUrl out;
     if (slash != std::string_view::npos) {
         out.target = std::string(rest.substr(slash));
         if (out.target.front() == '?')
@@ -185,6 +209,7 @@ struct WebSocketHost::State {
     std::size_t max_frame_bytes = default_max_frame_bytes;
     std::size_t max_write_queue_bytes = default_max_write_queue_bytes;
     Duration handshake_timeout = default_handshake_timeout;
+    std::shared_ptr<ssl::context> tls; // set: serve wss://
     // I/O thread only.
     std::unique_ptr<tcp::acceptor> listener;
     std::uint64_t host_id = 0;
@@ -194,6 +219,32 @@ namespace {
 
 using Core = LoopbackTransport::Core;
 using HostState = WebSocketHost::State;
+using PlainWs = websocket::stream<beast::tcp_stream>;
+using TlsWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using AnyWs = std::variant<PlainWs, TlsWs>;
+
+AnyWs make_ws(tcp::socket socket, ssl::context* tls) {
+    if (tls != nullptr)
+        return AnyWs(std::in_place_type<TlsWs>, std::move(socket), *tls);
+    return AnyWs(std::in_place_type<PlainWs>, std::move(socket));
+}
+
+AnyWs make_ws(asio::io_context& io, ssl::context* tls) {
+    if (tls != nullptr)
+        return AnyWs(std::in_place_type<TlsWs>, io, *tls);
+    return AnyWs(std::in_place_type<PlainWs>, io);
+}
+
+/// Why a TLS handshake failed, with the certificate check's own words when that was the cause.
+std::string tls_failure(const beast::error_code& ec, SSL* ssl) {
+    std::string text = "tls handshake: " + ec.message();
+    if (ssl != nullptr) {
+        const long verify = SSL_get_verify_result(ssl);
+        if (verify != X509_V_OK)
+            text += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+    }
+    return text;
+}
 
 // Simulation-thread half.
 struct WsLink final : LinkBackend, std::enable_shared_from_this<WsLink> {
@@ -338,20 +389,24 @@ struct Outgoing {
 // I/O-thread half.
 struct Session : std::enable_shared_from_this<Session> {
     Session(Core& core_in, tcp::socket socket, std::size_t max_frame, std::size_t max_queue,
-            std::uint64_t host)
-        : core(core_in), ws(std::move(socket)), host_id(host), max_queued(max_queue) {
-        ws.read_message_max(max_frame);
+            std::uint64_t host, std::shared_ptr<ssl::context> tls)
+        : core(core_in), tls_context(std::move(tls)),
+          ws(make_ws(std::move(socket), tls_context.get())), host_id(host), max_queued(max_queue) {
+        std::visit([max_frame](auto& w) { w.read_message_max(max_frame); }, ws);
         ++core.live;
     }
-    Session(Core& core_in, std::size_t max_frame, std::size_t max_queue)
-        : core(core_in), ws(core_in.io), host_id(0), max_queued(max_queue) {
-        ws.read_message_max(max_frame);
+    Session(Core& core_in, std::size_t max_frame, std::size_t max_queue,
+            std::shared_ptr<ssl::context> tls)
+        : core(core_in), tls_context(std::move(tls)), ws(make_ws(core_in.io, tls_context.get())),
+          host_id(0), max_queued(max_queue) {
+        std::visit([max_frame](auto& w) { w.read_message_max(max_frame); }, ws);
         ++core.live;
     }
     ~Session() { --core.live; }
 
     Core& core;
-    websocket::stream<beast::tcp_stream> ws;
+    std::shared_ptr<ssl::context> tls_context; // before ws: outlives the stream
+    AnyWs ws;
     std::uint64_t host_id; // 0 for client sessions
     std::uint64_t session_id = 0;
     std::weak_ptr<WsLink> link;
@@ -369,6 +424,16 @@ struct Session : std::enable_shared_from_this<Session> {
     http::request<http::string_body> request;
     std::shared_ptr<HostState> host;
     std::string peer; // the client's address, for reports before the upgrade
+    // client side
+    bool verify_peer = true; // wss://: check the server's certificate and name
+
+    template <class F> decltype(auto) with_ws(F&& f) { return std::visit(std::forward<F>(f), ws); }
+    beast::tcp_stream& tcp_layer() {
+        return std::visit([](auto& w) -> beast::tcp_stream& { return beast::get_lowest_layer(w); },
+                          ws);
+    }
+    bool is_tls() const noexcept { return std::holds_alternative<TlsWs>(ws); }
+    beast::ssl_stream<beast::tcp_stream>& tls_layer() { return std::get<TlsWs>(ws).next_layer(); }
 
     void enroll() {
         session_id = core.next_session++;
@@ -391,8 +456,8 @@ struct Session : std::enable_shared_from_this<Session> {
             event = *local_close; // our close completed: the closing side sees its own event
         post_to_link([event](WsLink& l) { l.closed(event); });
         beast::error_code ignored;
-        beast::get_lowest_layer(ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
-        beast::get_lowest_layer(ws).socket().close(ignored);
+        tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        tcp_layer().socket().close(ignored);
     }
 
     void abort() {
@@ -403,7 +468,8 @@ struct Session : std::enable_shared_from_this<Session> {
 
     void fail(const beast::error_code& ec, const char* what) {
         if (ec == websocket::error::closed) {
-            const auto& reason = ws.reason();
+            const auto& reason =
+                with_ws([](auto& w) -> const websocket::close_reason& { return w.reason(); });
             finish(CloseEvent{static_cast<std::uint16_t>(reason.code),
                               std::string(reason.reason.data(), reason.reason.size())});
             return;
@@ -427,8 +493,10 @@ struct Session : std::enable_shared_from_this<Session> {
 
     // ---- reading -------------------------------------------------------------------------------
     void read() {
-        ws.async_read(buffer, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->on_read(ec);
+        with_ws([this](auto& w) {
+            w.async_read(buffer, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                self->on_read(ec);
+            });
         });
     }
     void on_read(beast::error_code ec) {
@@ -439,7 +507,8 @@ struct Session : std::enable_shared_from_this<Session> {
             return;
         }
         Frame frame;
-        frame.kind = ws.got_text() ? Frame::Kind::text : Frame::Kind::binary;
+        const bool text = with_ws([](auto& w) { return w.got_text(); });
+        frame.kind = text ? Frame::Kind::text : Frame::Kind::binary;
         const auto data = buffer.cdata();
         frame.data.assign(static_cast<const char*>(data.data()), data.size());
         buffer.consume(buffer.size());
@@ -483,36 +552,40 @@ struct Session : std::enable_shared_from_this<Session> {
         if (front.is_close) {
             close_sent = true;
             std::string reason = front.close.reason.substr(0, 123); // RFC 6455 limit
-            ws.async_close(websocket::close_reason(
-                               static_cast<websocket::close_code>(front.close.code), reason),
-                           [self = shared_from_this()](beast::error_code ec) {
-                               self->writing = false;
-                               self->outbox.clear();
-                               if (ec && ec != websocket::error::closed)
-                                   self->fail(ec, "close");
-                               else
-                                   self->finish(*self->local_close);
-                           });
+            const websocket::close_reason why(static_cast<websocket::close_code>(front.close.code),
+                                              reason);
+            with_ws([this, &why](auto& w) {
+                w.async_close(why, [self = shared_from_this()](beast::error_code ec) {
+                    self->writing = false;
+                    self->outbox.clear();
+                    if (ec && ec != websocket::error::closed)
+                        self->fail(ec, "close");
+                    else
+                        self->finish(*self->local_close);
+                });
+            });
             return;
         }
-        ws.text(!front.frame.is_binary());
-        ws.async_write(asio::buffer(front.frame.data),
-                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                           if (ec) {
-                               self->fail(ec, "write");
-                               return;
-                           }
-                           self->queued -= self->outbox.front().frame.data.size();
-                           self->outbox.pop_front();
-                           self->post_to_link([](WsLink& l) { l.write_done(); });
-                           self->write_next();
-                       });
+        with_ws([this, &front](auto& w) {
+            w.text(!front.frame.is_binary());
+            w.async_write(asio::buffer(front.frame.data),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) {
+                                  self->fail(ec, "write");
+                                  return;
+                              }
+                              self->queued -= self->outbox.front().frame.data.size();
+                              self->outbox.pop_front();
+                              self->post_to_link([](WsLink& l) { l.write_done(); });
+                              self->write_next();
+                          });
+        });
     }
 
     // Frames are whole messages: Nagle plus delayed ACKs would add ~40 ms to each round trip.
     void no_delay() {
         beast::error_code ignored;
-        beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true), ignored);
+        tcp_layer().socket().set_option(tcp::no_delay(true), ignored);
     }
 
     void after_upgrade() {
@@ -546,33 +619,67 @@ struct Session : std::enable_shared_from_this<Session> {
                                 });
     }
     template <class Endpoints> void connect_to(const Endpoints& endpoints, WebSocketUrl url) {
-        beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
-        beast::get_lowest_layer(ws).async_connect(
-            endpoints, [self = shared_from_this(), url = std::move(url)](beast::error_code ec,
-                                                                         const tcp::endpoint&) {
+        tcp_layer().expires_after(std::chrono::seconds(10));
+        tcp_layer().async_connect(endpoints, [self = shared_from_this(), url = std::move(url)](
+                                                 beast::error_code ec, const tcp::endpoint&) {
+            if (self->finished)
+                return;
+            if (ec) {
+                self->fail(ec, "connect");
+                return;
+            }
+            if (self->is_tls())
+                self->tls_handshake(url);
+            else
+                self->handshake(url);
+        });
+    }
+    // wss://: the TLS handshake (checking the server as tls_verify says) before the upgrade.
+    void tls_handshake(const WebSocketUrl& url) {
+        no_delay();
+        auto& stream = tls_layer();
+        SSL* handle = stream.native_handle();
+        if (verify_peer) {
+            stream.set_verify_mode(ssl::verify_peer);
+            beast::error_code not_ip;
+            asio::ip::make_address(url.host, not_ip);
+            if (!not_ip) {
+                X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), url.host.c_str());
+            } else {
+                SSL_set1_host(handle, url.host.c_str());
+                SSL_set_tlsext_host_name(handle, url.host.c_str());
+            }
+        } else {
+            stream.set_verify_mode(ssl::verify_none);
+        }
+        stream.async_handshake(
+            ssl::stream_base::client, [self = shared_from_this(), url](beast::error_code ec) {
                 if (self->finished)
                     return;
                 if (ec) {
-                    self->fail(ec, "connect");
+                    self->finish(CloseEvent{close_code::abnormal,
+                                            tls_failure(ec, self->tls_layer().native_handle())});
                     return;
                 }
                 self->handshake(url);
             });
     }
     void handshake(const WebSocketUrl& url) {
-        beast::get_lowest_layer(ws).expires_never();
+        tcp_layer().expires_never();
         no_delay();
-        ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
         const std::string host = url.host + ":" + std::to_string(url.port);
-        ws.async_handshake(host, url.target, [self = shared_from_this()](beast::error_code ec) {
-            if (self->finished)
-                return;
-            if (ec) {
-                self->fail(ec, "handshake");
-                return;
-            }
-            self->post_to_link([](WsLink& l) { l.upgraded(); });
-            self->after_upgrade();
+        with_ws([this, &host, &url](auto& w) {
+            w.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+            w.async_handshake(host, url.target, [self = shared_from_this()](beast::error_code ec) {
+                if (self->finished)
+                    return;
+                if (ec) {
+                    self->fail(ec, "handshake");
+                    return;
+                }
+                self->post_to_link([](WsLink& l) { l.upgraded(); });
+                self->after_upgrade();
+            });
         });
     }
 };
@@ -684,10 +791,12 @@ void answer_bad_request(const std::shared_ptr<Session>& session, const CloseEven
     response->set(http::field::content_type, "text/plain");
     response->body() = event.reason + "\n";
     response->prepare_payload();
-    beast::get_lowest_layer(session->ws).expires_after(std::chrono::seconds(1));
-    http::async_write(
-        beast::get_lowest_layer(session->ws), *response,
-        [session, response, event](beast::error_code, std::size_t) { session->finish(event); });
+    session->tcp_layer().expires_after(std::chrono::seconds(1));
+    session->with_ws([&](auto& w) {
+        http::async_write(
+            w.next_layer(), *response,
+            [session, response, event](beast::error_code, std::size_t) { session->finish(event); });
+    });
 }
 
 // Why the upgrade request could not be read: too slow, gone, or not HTTP.
@@ -701,86 +810,113 @@ CloseEvent upgrade_request_failure(const beast::error_code& ec, Duration timeout
     return {close_code::protocol_error, "bad upgrade request: " + ec.message()};
 }
 
+void read_upgrade_request(const std::shared_ptr<Session>& session, Duration timeout) {
+    session->with_ws([&](auto& w) {
+        http::async_read(
+            w.next_layer(), session->buffer, session->request,
+            [session, timeout](beast::error_code ec, std::size_t) {
+                if (session->finished)
+                    return;
+                if (ec) {
+                    const CloseEvent event = upgrade_request_failure(ec, timeout);
+                    if (event.code == close_code::protocol_error) {
+                        answer_bad_request(session, event);
+                    } else {
+                        report_failed_upgrade(session, event);
+                        session->finish(event);
+                    }
+                    return;
+                }
+                session->tcp_layer().expires_never();
+                auto limits = websocket::stream_base::timeout::suggested(beast::role_type::server);
+                limits.handshake_timeout = timeout; // the upgrade response and closing handshakes
+                session->with_ws([&limits](auto& ws) { ws.set_option(limits); });
+                // RFC 6455 4.1: a client waits for the server's response before sending anything.
+                // Bytes already behind the request are frames sent before the connection was
+                // authenticated: upgrade (so a close frame can say so), then close with 1002.
+                const bool early_data = session->buffer.size() != 0;
+                session->buffer.consume(session->buffer.size());
+                const std::string target(session->request.target());
+                const std::string header(session->request[http::field::authorization]);
+                ConnectRequest request{authorization_from_request(target, header), {}};
+                try {
+                    request.client_name =
+                        protocol::parse_authorization(request.authorization).useragent;
+                } catch (const std::exception&) {
+                    request.client_name = session->peer;
+                }
+                session->with_ws([&](auto& ws) {
+                    ws.async_accept(session->request, [session, early_data, timeout,
+                                                       request = std::move(request)](
+                                                          beast::error_code ec2) mutable {
+                        if (session->finished)
+                            return;
+                        if (ec2) {
+                            // Beast has answered 400 to a request that was no WebSocket upgrade.
+                            const CloseEvent event =
+                                ec2 == beast::error::timeout
+                                    ? upgrade_request_failure(ec2, timeout)
+                                    : CloseEvent{close_code::protocol_error,
+                                                 "bad upgrade request: " + ec2.message()};
+                            report_failed_upgrade(session, event);
+                            session->finish(event);
+                            return;
+                        }
+                        if (early_data) {
+                            const CloseEvent event{close_code::protocol_error,
+                                                   "frames before the upgrade response"};
+                            report_failed_upgrade(session, event);
+                            session->upgraded = true;
+                            session->enqueue(Outgoing{true, {}, event});
+                            return;
+                        }
+                        Core& core = session->core;
+                        auto link = std::make_shared<WsLink>(
+                            core, core.shared_from_this(), Connection::Side::server,
+                            session->host->name, request.client_name);
+                        link->session = session;
+                        session->link = link;
+                        // Frames read from now on are posted after this, so the acceptor has
+                        // decided before any of them reaches it.
+                        core.sim.post([link, host = session->host, request = std::move(request)] {
+                            accepted(link, host, request);
+                        });
+                        session->after_upgrade();
+                    });
+                });
+            });
+    });
+}
+
 void serve_session(const std::shared_ptr<Session>& session) {
     session->enroll();
     session->no_delay();
     {
         beast::error_code ignored;
-        const auto remote = beast::get_lowest_layer(session->ws).socket().remote_endpoint(ignored);
+        const auto remote = session->tcp_layer().socket().remote_endpoint(ignored);
         session->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
     }
+    // One deadline from the accept to the upgrade request, TLS handshake included.
     const Duration timeout = session->host->handshake_timeout;
-    beast::get_lowest_layer(session->ws).expires_after(timeout);
-    http::async_read(
-        beast::get_lowest_layer(session->ws), session->buffer, session->request,
-        [session, timeout](beast::error_code ec, std::size_t) {
+    session->tcp_layer().expires_after(timeout);
+    if (!session->is_tls()) {
+        read_upgrade_request(session, timeout);
+        return;
+    }
+    session->tls_layer().async_handshake(
+        ssl::stream_base::server, [session, timeout](beast::error_code ec) {
             if (session->finished)
                 return;
             if (ec) {
-                const CloseEvent event = upgrade_request_failure(ec, timeout);
-                if (event.code == close_code::protocol_error) {
-                    answer_bad_request(session, event);
-                } else {
-                    report_failed_upgrade(session, event);
-                    session->finish(event);
-                }
+                const CloseEvent event =
+                    ec == beast::error::timeout
+                        ? upgrade_request_failure(ec, timeout)
+                        : CloseEvent{close_code::protocol_error, tls_failure(ec, nullptr)};
+                report_failed_upgrade(session, event);
+                session->finish(event);
                 return;
             }
-            beast::get_lowest_layer(session->ws).expires_never();
-            auto limits = websocket::stream_base::timeout::suggested(beast::role_type::server);
-            limits.handshake_timeout = timeout; // the upgrade response and closing handshakes
-            session->ws.set_option(limits);
-            // RFC 6455 4.1: a client waits for the server's response before sending anything.
-            // Bytes already behind the request are frames sent before the connection was
-            // authenticated: upgrade (so a close frame can say so), then close with 1002.
-            const bool early_data = session->buffer.size() != 0;
-            session->buffer.consume(session->buffer.size());
-            const std::string target(session->request.target());
-            const std::string header(session->request[http::field::authorization]);
-            ConnectRequest request{authorization_from_request(target, header), {}};
-            try {
-                request.client_name =
-                    protocol::parse_authorization(request.authorization).useragent;
-            } catch (const std::exception&) {
-                request.client_name = session->peer;
-            }
-            session->ws.async_accept(
-                session->request, [session, early_data, timeout,
-                                   request = std::move(request)](beast::error_code ec2) mutable {
-                    if (session->finished)
-                        return;
-                    if (ec2) {
-                        // Beast has answered 400 to a request that was no WebSocket upgrade.
-                        const CloseEvent event =
-                            ec2 == beast::error::timeout
-                                ? upgrade_request_failure(ec2, timeout)
-                                : CloseEvent{close_code::protocol_error,
-                                             "bad upgrade request: " + ec2.message()};
-                        report_failed_upgrade(session, event);
-                        session->finish(event);
-                        return;
-                    }
-                    if (early_data) {
-                        const CloseEvent event{close_code::protocol_error,
-                                               "frames before the upgrade response"};
-                        report_failed_upgrade(session, event);
-                        session->upgraded = true;
-                        session->enqueue(Outgoing{true, {}, event});
-                        return;
-                    }
-                    Core& core = session->core;
-                    auto link = std::make_shared<WsLink>(core, core.shared_from_this(),
-                                                         Connection::Side::server,
-                                                         session->host->name, request.client_name);
-                    link->session = session;
-                    session->link = link;
-                    // Frames read from now on are posted after this, so the acceptor has
-                    // decided before any of them reaches it.
-                    core.sim.post([link, host = session->host, request = std::move(request)] {
-                        accepted(link, host, request);
-                    });
-                    session->after_upgrade();
-                });
+            read_upgrade_request(session, timeout);
         });
 }
 
@@ -791,8 +927,9 @@ void accept_next(Core& core, const std::shared_ptr<HostState>& host) {
         if (!host->listener || !host->listener->is_open())
             return;
         if (!ec) {
-            auto session = std::make_shared<Session>(core, std::move(socket), host->max_frame_bytes,
-                                                     host->max_write_queue_bytes, host->host_id);
+            auto session =
+                std::make_shared<Session>(core, std::move(socket), host->max_frame_bytes,
+                                          host->max_write_queue_bytes, host->host_id, host->tls);
             session->host = host;
             serve_session(session);
         }
@@ -815,7 +952,125 @@ template <class Work> void run_on_io(Core& core, Work work) {
     future.get();
 }
 
+// ---- TLS ---------------------------------------------------------------------------------------
+
+std::string openssl_error() {
+    const unsigned long code = ERR_get_error();
+    ERR_clear_error();
+    if (code == 0)
+        return "unknown OpenSSL error";
+    std::array<char, 256> text{};
+    ERR_error_string_n(code, text.data(), text.size());
+    return text.data();
+}
+
+std::shared_ptr<ssl::context> server_tls_context(const TlsServerOptions& options) {
+    auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+    SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+    beast::error_code ec;
+    context->use_certificate_chain(asio::buffer(options.certificate_chain_pem), ec);
+    if (ec)
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "bad TLS certificate chain PEM: " + ec.message());
+    context->use_private_key(asio::buffer(options.private_key_pem), ssl::context::pem, ec);
+    if (ec)
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "bad TLS private key PEM: " + ec.message());
+    if (SSL_CTX_check_private_key(context->native_handle()) != 1)
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "TLS private key does not match the certificate: " + openssl_error());
+    return context;
+}
+
+std::shared_ptr<ssl::context> client_tls_context(const TlsClientOptions& options) {
+    auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+    if (options.insecure)
+        return context;
+    beast::error_code ec;
+    context->set_default_verify_paths(ec); // the system store; a missing one is no error here
+    if (!options.ca_pem.empty()) {
+        context->add_certificate_authority(asio::buffer(options.ca_pem), ec);
+        if (ec)
+            throw ProtocolError(ErrorCode::invalid_argument,
+                                "bad TLS CA certificate PEM: " + ec.message());
+    }
+    return context;
+}
+
+template <class T, void (*Free)(T*)> struct OpenSslFree {
+    void operator()(T* p) const noexcept { Free(p); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY, EVP_PKEY_free>>;
+using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509, X509_free>>;
+using ExtensionPtr =
+    std::unique_ptr<X509_EXTENSION, OpenSslFree<X509_EXTENSION, X509_EXTENSION_free>>;
+using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO, BIO_free_all>>;
+
+void check(bool ok, const char* what) {
+    if (!ok)
+        throw ProtocolError(ErrorCode::invalid_argument, std::string("self-signed certificate: ") +
+                                                             what + ": " + openssl_error());
+}
+
+std::string bio_text(BIO* bio) {
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : std::string();
+}
+
 } // namespace
+
+SelfSignedCertificate make_self_signed_certificate(const std::string& common_name) {
+    if (common_name.empty())
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "self-signed certificate: empty common name");
+    for (const char c : common_name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' ||
+              c == ':' || c == '*'))
+            throw ProtocolError(ErrorCode::invalid_argument,
+                                "self-signed certificate: \"" + common_name +
+                                    "\" is no host name or IP address");
+    PkeyPtr key(EVP_EC_gen("P-256"));
+    check(key != nullptr, "EC key generation");
+    X509Ptr cert(X509_new());
+    check(cert != nullptr, "X509_new");
+    check(X509_set_version(cert.get(), 2) == 1, "version");
+    std::uint64_t serial = 0;
+    check(RAND_bytes(reinterpret_cast<unsigned char*>(&serial), sizeof serial) == 1, "serial");
+    check(ASN1_INTEGER_set_uint64(X509_get_serialNumber(cert.get()), serial >> 1) == 1, "serial");
+    check(X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) != nullptr, "not before");
+    check(X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600) != nullptr, "not after");
+    check(X509_set_pubkey(cert.get(), key.get()) == 1, "public key");
+    X509_NAME* name = X509_get_subject_name(cert.get());
+    check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                                     -1, -1, 0) == 1,
+          "common name");
+    check(X509_set_issuer_name(cert.get(), name) == 1, "issuer");
+    X509V3_CTX context;
+    X509V3_set_ctx_nodb(&context);
+    X509V3_set_ctx(&context, cert.get(), cert.get(), nullptr, nullptr, 0);
+    beast::error_code not_ip;
+    asio::ip::make_address(common_name, not_ip);
+    const std::string alt_name = (not_ip ? "DNS:" : "IP:") + common_name;
+    ExtensionPtr extension(
+        X509V3_EXT_conf_nid(nullptr, &context, NID_subject_alt_name, alt_name.c_str()));
+    check(extension != nullptr, "subject alternative name");
+    check(X509_add_ext(cert.get(), extension.get(), -1) == 1, "subject alternative name");
+    check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "signature");
+    SelfSignedCertificate out;
+    BioPtr cert_bio(BIO_new(BIO_s_mem()));
+    check(cert_bio != nullptr && PEM_write_bio_X509(cert_bio.get(), cert.get()) == 1,
+          "certificate PEM");
+    out.certificate_pem = bio_text(cert_bio.get());
+    BioPtr key_bio(BIO_new(BIO_s_mem()));
+    check(key_bio != nullptr && PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr,
+                                                         0, nullptr, nullptr) == 1,
+          "private key PEM");
+    out.private_key_pem = bio_text(key_bio.get());
+    return out;
+}
 
 // ---- LoopbackTransport
 // ---------------------------------------------------------------------------
@@ -863,6 +1118,7 @@ bool LoopbackTransport::running() const noexcept {
 std::shared_ptr<Connection>
 LoopbackTransport::connect(const std::string& url, ConnectRequest request, FrameHandler& client) {
     WebSocketUrl parsed = parse_websocket_url(url);
+    const auto tls_context = parsed.tls ? client_tls_context(tls) : nullptr;
     parsed.target += (parsed.target.find('?') == std::string::npos ? "?" : "&");
     parsed.target += "authorization=" + request.authorization; // raw: A.11
     Core& core = *core_;
@@ -873,7 +1129,9 @@ LoopbackTransport::connect(const std::string& url, ConnectRequest request, Frame
     link->open_grace = open_grace;
     auto end = std::make_shared<Connection>(link, Connection::Side::client);
     link->end = end;
-    auto session = std::make_shared<Session>(core, max_frame_bytes, max_write_queue_bytes);
+    auto session =
+        std::make_shared<Session>(core, max_frame_bytes, max_write_queue_bytes, tls_context);
+    session->verify_peer = !tls.insecure;
     session->link = link;
     link->session = session;
     link->enroll(core);
@@ -894,6 +1152,8 @@ WebSocketHost::WebSocketHost(Network& network, Acceptor& acceptor, WebSocketServ
     state_->max_frame_bytes = options_.max_frame_bytes;
     state_->max_write_queue_bytes = options_.max_write_queue_bytes;
     state_->handshake_timeout = options_.handshake_timeout;
+    if (options_.tls)
+        state_->tls = server_tls_context(*options_.tls);
     Core& core = *network_.loopback().core_;
     std::string error;
     run_on_io(core, [&] {
@@ -933,7 +1193,8 @@ WebSocketHost::~WebSocketHost() {
 }
 
 std::string WebSocketHost::url() const {
-    return "ws://" + options_.address + ":" + std::to_string(port_) + "/";
+    return (options_.tls ? "wss://" : "ws://") + options_.address + ":" + std::to_string(port_) +
+           "/";
 }
 
 void WebSocketHost::stop() noexcept {

@@ -83,7 +83,7 @@ std::vector<const TopologyBuilder::Entry*> TopologyBuilder::dependency_order() c
     for (const auto& entry : entries_)
         by_name[entry.name] = &entry;
     const auto external = [](const Entry& entry) {
-        return entry.kind == Kind::master || entry.upstream.rfind("ws://", 0) == 0;
+        return entry.kind == Kind::master || sim::is_websocket_url(entry.upstream);
     };
     for (const auto& entry : entries_) {
         if (external(entry))
@@ -199,6 +199,9 @@ Hive TopologyBuilder::start() const {
                 server.max_frame_bytes = entry->master.loopback_max_frame_bytes;
                 server.handshake_timeout = entry->master.loopback_handshake_timeout;
                 server.max_write_queue_bytes = entry->master.loopback_max_write_queue_bytes;
+                server.tls = entry->master.loopback_tls;
+                if (server.tls) // the hive's own satellites trust their master's certificate
+                    network.loopback().tls.ca_pem += server.tls->certificate_chain_pem;
                 hive.hosts_[entry->name] =
                     std::make_unique<sim::WebSocketHost>(network, master.role(), server);
                 hive.host_options_[entry->name] = server;
@@ -214,9 +217,10 @@ Hive TopologyBuilder::start() const {
             options.upstream = entry->relay.upstream;
             options.upstream.master_address = entry->upstream;
             options.upstream.kdf_iterations = options_.kdf_iterations;
-            if (entry->upstream.rfind("ws://", 0) == 0)
-                throw TopologyError("relay \"" + entry->name +
-                                    "\": an external (ws://) upstream is for satellites only");
+            if (sim::is_websocket_url(entry->upstream))
+                throw TopologyError(
+                    "relay \"" + entry->name +
+                    "\": an external (ws:// or wss://) upstream is for satellites only");
             if (const auto host = hive.hosts_.find(entry->upstream); host != hive.hosts_.end()) {
                 options.upstream.master_address = host->second->url();
                 options.upstream.kdf_iterations =
@@ -237,7 +241,7 @@ Hive TopologyBuilder::start() const {
             options.master_address = entry->upstream;
             if (!options_.satellite_pubkeys)
                 options.announce_pubkey = false;
-            const bool external = entry->upstream.rfind("ws://", 0) == 0;
+            const bool external = sim::is_websocket_url(entry->upstream);
             if (!external) {
                 options.kdf_iterations = options_.kdf_iterations;
                 if (const auto host = hive.hosts_.find(entry->upstream);
@@ -269,7 +273,7 @@ Hive TopologyBuilder::start() const {
         for (auto& [name, node] : hive.relays_)
             node->core().kdf_cache = hive.kdf_cache_.get();
         for (auto& [name, node] : hive.satellites_)
-            if (node->role().options().master_address.rfind("ws://", 0) != 0)
+            if (!sim::is_websocket_url(node->role().options().master_address))
                 node->core().kdf_cache = hive.kdf_cache_.get();
     }
 

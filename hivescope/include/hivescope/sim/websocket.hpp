@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,16 +35,47 @@ inline constexpr std::uint16_t bad_payload = 1007; ///< a text frame that is not
 inline constexpr std::uint16_t too_big = 1009;
 } // namespace close_code
 
-/// The parts of a `ws://host:port/path?query` URL.
+/// The parts of a `ws://host:port/path?query` or `wss://...` URL.
 struct WebSocketUrl {
     std::string host;
-    std::uint16_t port = 80;
+    std::uint16_t port = 80;  ///< default 80 for ws://, 443 for wss://
     std::string target = "/"; ///< path and query, as sent in the request line
+    bool tls = false;         ///< `wss://`: the link runs over TLS
 };
 
-/// Parses a `ws://` URL (no `wss://` yet). Throws ProtocolError(invalid_argument) naming the
-/// problem.
+/// Parses a `ws://` or `wss://` URL. Throws ProtocolError(invalid_argument) naming the problem.
 [[nodiscard]] WebSocketUrl parse_websocket_url(std::string_view url);
+
+/// Whether `address` is a real WebSocket URL (`ws://` or `wss://`) rather than a simulated name.
+[[nodiscard]] bool is_websocket_url(std::string_view address) noexcept;
+
+/// TLS settings of a `wss://` server: its certificate chain (leaf first) and private key, PEM.
+struct TlsServerOptions {
+    std::string certificate_chain_pem{};
+    std::string private_key_pem{};
+};
+
+/// How a client checks a `wss://` server. By default the system's trust store and the URL's
+/// host name (or IP address) against the certificate.
+struct TlsClientOptions {
+    /// PEM certificates to trust in addition to the system store (e.g. a self-signed one).
+    std::string ca_pem{};
+    /// Accept any certificate, unchecked (for tests against unknown servers only).
+    bool insecure = false;
+};
+
+/// A certificate and its private key, PEM.
+struct SelfSignedCertificate {
+    std::string certificate_pem{};
+    std::string private_key_pem{};
+};
+
+/// A fresh self-signed certificate (EC P-256 key, valid one day from now) for `common_name`,
+/// also its subject alternative name (an IP address when `common_name` is one, else a DNS
+/// name), so that `wss://` can be tested without files: serve it with TlsServerOptions and
+/// trust it with TlsClientOptions::ca_pem. Throws ProtocolError(invalid_argument) for an empty
+/// name.
+[[nodiscard]] SelfSignedCertificate make_self_signed_certificate(const std::string& common_name);
 
 /// The `authorization` value of an upgrade request (A.11): the raw `authorization` query
 /// parameter (percent-decoded only if it has a `%`, which base64 never has), else the base64 of
@@ -62,9 +94,11 @@ class LoopbackTransport {
     LoopbackTransport(const LoopbackTransport&) = delete;
     LoopbackTransport& operator=(const LoopbackTransport&) = delete;
 
-    /// Opens a client link to `url` with `?authorization=` appended raw (A.11: no
-    /// percent-encoding). `client` gets on_open before the first frame from the server (masters
-    /// speak first), or after `open_grace` of quiet; a close before either is a refusal.
+    /// Opens a client link to `url` (`ws://` or `wss://`) with `?authorization=` appended raw
+    /// (A.11: no percent-encoding). `client` gets on_open before the first frame from the server
+    /// (masters speak first), or after `open_grace` of quiet; a close before either is a refusal.
+    /// A failed TLS handshake (untrusted certificate, wrong host, a server without TLS) closes
+    /// the link with 1006 `tls handshake: ...`.
     std::shared_ptr<Connection> connect(const std::string& url, ConnectRequest request,
                                         FrameHandler& client);
 
@@ -74,6 +108,8 @@ class LoopbackTransport {
     std::size_t max_write_queue_bytes = default_max_write_queue_bytes;
     /// How long an upgraded client link waits for the server's first frame before it opens.
     Duration open_grace = std::chrono::seconds(2);
+    /// How `wss://` links check the server (read when a link connects).
+    TlsClientOptions tls;
 
     /// Sockets alive on the I/O thread (client and server sessions); for leak checks.
     [[nodiscard]] std::size_t live_sessions() const noexcept;
@@ -102,6 +138,10 @@ struct WebSocketServerOptions {
     /// acceptor's handler gets on_close(1008 `write queue full ...`). Bounds the memory a
     /// stalled client can hold.
     std::size_t max_write_queue_bytes = default_max_write_queue_bytes;
+    /// Serve `wss://` with this certificate and key (a bad PEM throws from the constructor).
+    /// A connection whose TLS handshake fails (a plain client, an untrusting one) is reported
+    /// to Acceptor::on_connect_failed as 1002 `tls handshake: ...`.
+    std::optional<TlsServerOptions> tls{};
 };
 
 /// A listening WebSocket server that hands each upgraded connection to an Acceptor with
@@ -122,7 +162,7 @@ class WebSocketHost {
 
     /// The bound port.
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-    /// `ws://address:port/`.
+    /// `ws://address:port/`, or `wss://address:port/` with TLS.
     [[nodiscard]] std::string url() const;
     [[nodiscard]] const WebSocketServerOptions& options() const noexcept { return options_; }
     /// Closes the port and aborts this host's connections (idempotent).

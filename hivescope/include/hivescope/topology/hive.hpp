@@ -48,7 +48,8 @@ class [[nodiscard]] Hive {
     [[nodiscard]] node::SatelliteNode& satellite(const std::string& name);
     [[nodiscard]] node::RelayNode& relay(const std::string& name);
     /// The real WebSocket server of a master added with `use_loopback` (TopologyError lists
-    /// the loopback masters otherwise), its port and its `ws://127.0.0.1:port/` URL.
+    /// the loopback masters otherwise), its port and its `ws://127.0.0.1:port/` URL (`wss://` with
+    /// MasterSpec::loopback_tls).
     [[nodiscard]] sim::WebSocketHost& loopback_host(const std::string& master);
     [[nodiscard]] std::uint16_t loopback_port(const std::string& master) {
         return loopback_host(master).port();

@@ -49,6 +49,9 @@ struct MasterSpec {
     sim::Duration loopback_handshake_timeout = sim::default_handshake_timeout;
     /// Bytes the loopback server queues for a client that stops reading before dropping it.
     std::size_t loopback_max_write_queue_bytes = sim::default_max_write_queue_bytes;
+    /// Serve `wss://` with this certificate and key (sim::make_self_signed_certificate makes
+    /// one); the hive's own satellites trust it (added to the network's loopback().tls.ca_pem).
+    std::optional<sim::TlsServerOptions> loopback_tls{};
 };
 
 /// A satellite in the topology.
@@ -104,8 +107,9 @@ class TopologyBuilder {
     /// Adds a master. Names are node ids: unique in the hive (TopologyError otherwise).
     TopologyBuilder& add_master(std::string name, MasterSpec spec = {});
     /// Adds a satellite of `upstream` (a master or relay, added before or after). An upstream
-    /// `ws://host:port/` is an external master: the satellite connects over a real socket with
-    /// the access key, password and kdf_iterations given in `spec.options` (no record is made).
+    /// `ws://host:port/` (or `wss://`) is an external master: the satellite connects over a real
+    /// socket with the access key, password and kdf_iterations given in `spec.options` (no record
+    /// is made).
     TopologyBuilder& add_satellite(std::string name, std::string upstream, SatelliteSpec spec = {});
     /// Adds a relay of `upstream`.
     TopologyBuilder& add_relay(std::string name, std::string upstream, RelaySpec spec = {});
