@@ -4,6 +4,8 @@
 Usage: serve_conformance.py <hivescope> <mode>
   pass            --client records, binarize on: every check passes or is N/A, exit 0
   wrong-password  conformance with the wrong password: it must FAIL (non-zero exit)
+  tls             serve --tls-self-signed (wss://): without --ca every check that needs the
+                  master FAILs as unreachable; with --ca the certificate every check passes
   db              serve --db with a clients.json in the hivemind-core layout, then conformance;
                   then the baseline-admission step below
   baseline-admission
@@ -262,6 +264,10 @@ def main():
                 "--client", f"{admin[0]}:{admin[1]}:admin",
                 "--binarize",
             ]
+        certificate = os.path.join(scratch, "serve-cert.pem")
+        if mode == "tls":
+            serve_args += ["--tls-self-signed", certificate]
+        scheme = "wss" if mode == "tls" else "ws"
 
         server = subprocess.Popen(
             serve_args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -275,13 +281,27 @@ def main():
                 stop(server, drain)
                 fail("serve printed no port", ("serve", head))
             conformance_args = [
-                hivescope, "conformance", f"ws://127.0.0.1:{port}",
+                hivescope, "conformance", f"{scheme}://127.0.0.1:{port}",
                 "--key", key,
                 "--password", "not-" + password if mode == "wrong-password" else password,
                 "--admin-key", admin[0], "--admin-password", admin[1],
                 "--timeout", "3",
             ]
+            untrusted_output = ""
             try:
+                if mode == "tls":
+                    # Without --ca the self-signed certificate is not trusted: every check
+                    # that needs the master must FAIL as unreachable, none may PASS.
+                    untrusted = subprocess.run(
+                        conformance_args, capture_output=True, text=True, timeout=STEP_LIMIT
+                    )
+                    untrusted_output = untrusted.stdout + untrusted.stderr
+                    if untrusted.returncode == 0 or "PASS " in untrusted_output or (
+                        "could not reach the master: tls handshake:" not in untrusted_output
+                    ):
+                        fail("conformance trusted an unknown certificate",
+                             ("conformance without --ca", untrusted_output))
+                    conformance_args += ["--ca", certificate]
                 run = subprocess.run(
                     conformance_args, capture_output=True, text=True, timeout=STEP_LIMIT
                 )
@@ -314,7 +334,7 @@ def main():
             fail(f"conformance exited with {run.returncode}", *outputs)
         expected = ["PASS  auth.unknown-key", "PASS  handshake.password", "PASS  bus.round-trip",
                     "PASS  ping.discovery", "PASS  acl.disallowed-type", "PASS  admin.broadcast"]
-        if mode == "pass":
+        if mode in ("pass", "tls"):
             expected.append("PASS  binarize.bus")
         for line in expected:
             if line not in conformance_output:

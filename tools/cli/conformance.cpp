@@ -44,10 +44,12 @@ std::string describe_close(const sim::CloseEvent& close) {
     return code + (close.reason.empty() ? "" : " \"" + close.reason + "\"");
 }
 
-/// The TCP connection itself failed (nothing listens, no route): the master was never reached.
+/// The TCP connection or, for `wss://`, the TLS session failed (nothing listens, no route, a
+/// certificate we do not trust): the master was never reached, so no refusal can be judged.
 bool unreachable(const sim::CloseEvent& close) {
     return close.code == sim::close_code::abnormal &&
-           (close.reason.starts_with("connect:") || close.reason.starts_with("resolve:"));
+           (close.reason.starts_with("connect:") || close.reason.starts_with("resolve:") ||
+            close.reason.starts_with("tls handshake:"));
 }
 
 /// How a master that took the TCP connection turned an unwanted client away, for the reason
@@ -151,6 +153,8 @@ class Suite {
           simulation_(options.seed ? *options.seed : std::random_device{}()),
           network_(simulation_) {
         (void)sim::parse_websocket_url(options.url); // a malformed URL is an error, not a FAIL
+        network_.loopback().tls.ca_pem = options.tls_ca_pem;
+        network_.loopback().tls.insecure = options.tls_insecure;
     }
 
     ~Suite() {

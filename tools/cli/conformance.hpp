@@ -15,7 +15,7 @@ namespace hivescope::cli {
 
 /// What `hivescope conformance` was asked for.
 struct ConformanceOptions {
-    std::string url;                           ///< `ws://host:port[/]`
+    std::string url;                           ///< `ws://host:port[/]` or `wss://…`
     std::string key;                           ///< an access key with a password on the master
     std::string password;                      ///< its password
     std::optional<std::string> admin_key;      ///< an admin record, for the admin checks
@@ -27,6 +27,10 @@ struct ConformanceOptions {
     /// A BUS type the key is expected not to be allowed to inject.
     std::string forbidden_type = "hivescope.conformance.forbidden";
     std::optional<std::uint64_t> seed; ///< IVs, nonces and session ids; random when absent
+    /// For a `wss://` master: PEM certificates to trust besides the system store...
+    std::string tls_ca_pem;
+    /// ...or no certificate check at all.
+    bool tls_insecure = false;
 };
 
 /// The tally of a run.

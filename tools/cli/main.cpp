@@ -9,7 +9,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace {
 
@@ -80,6 +82,21 @@ int main(int argc, char** argv) {
     serve->add_flag("--binarize", serve_options.binarize, "Offer binary framing (protocol v2)");
     serve->add_option("--for", serve_options.run_seconds, "Stop after this many seconds");
     serve->add_option("--seed", serve_options.seed, "Seed for IVs and nonces (default: random)");
+    auto* tls_cert = serve
+                         ->add_option("--tls-cert", serve_options.tls_certificate,
+                                      "Serve wss:// with this certificate chain (PEM file)")
+                         ->check(CLI::ExistingFile);
+    auto* tls_key =
+        serve->add_option("--tls-key", serve_options.tls_key, "The certificate's key (PEM file)")
+            ->check(CLI::ExistingFile);
+    tls_cert->needs(tls_key);
+    tls_key->needs(tls_cert);
+    serve
+        ->add_option("--tls-self-signed", serve_options.tls_self_signed,
+                     "Serve wss:// with a fresh self-signed certificate for --host, written to "
+                     "this PEM file for clients to trust")
+        ->excludes(tls_cert)
+        ->excludes(tls_key);
 
     hivescope::cli::ConformanceOptions conformance_options;
     auto* conformance = app.add_subcommand(
@@ -113,6 +130,15 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     conformance->add_option("--seed", conformance_options.seed,
                             "Seed for IVs, nonces and session ids (default: random)");
+    std::filesystem::path conformance_ca;
+    auto* ca = conformance
+                   ->add_option("--ca", conformance_ca,
+                                "For wss://: trust these PEM certificates besides the system's")
+                   ->check(CLI::ExistingFile);
+    conformance
+        ->add_flag("--insecure", conformance_options.tls_insecure,
+                   "For wss://: accept any certificate, unchecked")
+        ->excludes(ca);
 
     CLI11_PARSE(app, argc, argv);
 
@@ -122,6 +148,12 @@ int main(int argc, char** argv) {
             return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         }
         if (conformance->parsed()) {
+            if (!conformance_ca.empty()) {
+                std::ifstream in(conformance_ca, std::ios::binary);
+                std::ostringstream pem;
+                pem << in.rdbuf();
+                conformance_options.tls_ca_pem = pem.str();
+            }
             const auto result = hivescope::cli::run_conformance(conformance_options, std::cout);
             return result.failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <iomanip>
 #include <memory>
 #include <ostream>
@@ -21,6 +22,37 @@
 namespace hivescope::cli {
 
 namespace {
+
+std::string read_pem_file(const std::filesystem::path& path, const char* what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw protocol::ProtocolError(protocol::ErrorCode::invalid_argument,
+                                      std::string("cannot read the ") + what + " file " +
+                                          path.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// The TLS settings `--tls-cert/--tls-key` or `--tls-self-signed` ask for; none for `ws://`.
+std::optional<sim::TlsServerOptions> server_tls(const ServeOptions& options, std::ostream& out) {
+    if (options.tls_self_signed) {
+        const auto generated = sim::make_self_signed_certificate(options.host);
+        std::ofstream file(*options.tls_self_signed, std::ios::binary | std::ios::trunc);
+        file << generated.certificate_pem;
+        if (!file.good())
+            throw protocol::ProtocolError(protocol::ErrorCode::invalid_argument,
+                                          "cannot write the certificate to " +
+                                              options.tls_self_signed->string());
+        out << "hivescope serve: self-signed certificate for " << options.host << " written to "
+            << options.tls_self_signed->string() << "\n";
+        return sim::TlsServerOptions{generated.certificate_pem, generated.private_key_pem};
+    }
+    if (options.tls_certificate && options.tls_key)
+        return sim::TlsServerOptions{read_pem_file(*options.tls_certificate, "certificate"),
+                                     read_pem_file(*options.tls_key, "private key")};
+    return std::nullopt;
+}
 
 using protocol::ErrorCode;
 using protocol::ProtocolError;
@@ -225,6 +257,7 @@ int serve(const ServeOptions& options, std::ostream& out) {
         host_options.address = options.host;
         host_options.port = options.port;
         host_options.name = options.node_id;
+        host_options.tls = server_tls(options, out);
         sim::WebSocketHost host(network, master.role(), host_options);
 
         out << "hivescope serve: master \"" << options.node_id << "\" listening on " << host.url()

@@ -24,6 +24,12 @@ struct ServeOptions {
     bool binarize = false;                   ///< advertise binary framing (B.3)
     std::optional<double> run_seconds;       ///< stop after this long (`--for`)
     std::optional<std::uint64_t> seed;       ///< IVs and nonces; random when absent
+    /// Serve `wss://` with this certificate chain and key (PEM files)...
+    std::optional<std::filesystem::path> tls_certificate;
+    std::optional<std::filesystem::path> tls_key;
+    /// ...or with a fresh self-signed certificate for `host`, written to this file (PEM) so
+    /// that clients can trust it (`conformance --ca FILE`).
+    std::optional<std::filesystem::path> tls_self_signed;
 };
 
 /// The OVOS types a `--client` record may inject when `--allow` is not given.
