@@ -32,15 +32,8 @@ record::Record wait_for_injected(topology::Hive& hive, const NodeName& node,
 
 std::string recent_trace(const topology::Hive& hive, std::size_t lines) {
     const auto trace = hive.merged_trace();
-    const std::size_t first = trace.size() > lines ? trace.size() - lines : 0;
-    std::string out;
-    if (first > 0)
-        out += "  (… " + std::to_string(first) + " earlier records)\n";
-    for (std::size_t i = first; i < trace.size(); ++i)
-        out += "  " + trace[i]->to_line() + "\n";
-    if (trace.empty())
-        out += "  (no records)\n";
-    return out;
+    return trace_tail(trace.size(), lines,
+                      [&trace](std::size_t i) -> const record::Record& { return *trace[i]; });
 }
 
 } // namespace hivescope

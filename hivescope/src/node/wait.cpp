@@ -3,8 +3,6 @@
 #include "hivescope/node/node_core.hpp"
 #include "hivescope/sim/simulation.hpp"
 
-#include <algorithm>
-
 namespace hivescope {
 
 namespace {
@@ -24,6 +22,19 @@ WaitTimeout::WaitTimeout(std::string expectation, sim::Duration timeout, sim::Vi
     : std::runtime_error(timeout_message(expectation, timeout, started, started + timeout, trace)),
       expectation_(std::move(expectation)), timeout_(timeout), started_(started),
       trace_(std::move(trace)) {}
+
+std::string trace_tail(std::size_t count, std::size_t lines,
+                       const std::function<const record::Record&(std::size_t)>& record_at) {
+    if (count == 0)
+        return "  (no records)\n";
+    const std::size_t first = count > lines ? count - lines : 0;
+    std::string out;
+    if (first > 0)
+        out += "  (… " + std::to_string(first) + " earlier records)\n";
+    for (std::size_t i = first; i < count; ++i)
+        out += "  " + record_at(i).to_line() + "\n";
+    return out;
+}
 
 namespace node {
 
@@ -54,16 +65,9 @@ record::Record wait_for_record(NodeCore& core, const RecordPredicate& predicate,
                                std::optional<record::Mark> since) {
     const record::Recorder& recorder = core.recorder();
     const auto own_records = [&recorder] {
-        if (recorder.empty())
-            return std::string("  (no records)\n");
-        std::string trace;
-        const std::string transcript = recorder.snapshot().transcript(wait_trace_lines);
-        for (std::size_t begin = 0; begin < transcript.size();) {
-            const std::size_t end = std::min(transcript.find('\n', begin), transcript.size());
-            trace += "  " + transcript.substr(begin, end - begin) + "\n";
-            begin = end + 1;
-        }
-        return trace;
+        return trace_tail(
+            recorder.size(), wait_trace_lines,
+            [&recorder](std::size_t i) -> const record::Record& { return recorder[i]; });
     };
     return wait_for_record(core.simulation(), recorder, predicate,
                            core.node_id() + " to " + description, timeout, since, own_records);

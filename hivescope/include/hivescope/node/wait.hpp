@@ -52,6 +52,13 @@ class WaitTimeout : public std::runtime_error {
 /// Which records a wait accepts.
 using RecordPredicate = std::function<bool(const record::Record&)>;
 
+/// The trace a WaitTimeout carries: the last `lines` of `count` records (`record_at(i)` is the
+/// i-th, oldest first), one indented line each, after a count of those left out
+/// (`(… 37 earlier records)`); `(no records)` when there are none.
+[[nodiscard]] std::string
+trace_tail(std::size_t count, std::size_t lines,
+           const std::function<const record::Record&(std::size_t)>& record_at);
+
 namespace sim {
 class Simulation;
 }
