@@ -1,5 +1,7 @@
 #include "conformance.hpp"
 
+#include "pem_file.hpp"
+
 #include "hivescope/node/satellite_node.hpp"
 #include "hivescope/protocol/cipher.hpp"
 #include "hivescope/protocol/encoding.hpp"
@@ -153,7 +155,8 @@ class Suite {
           simulation_(options.seed ? *options.seed : std::random_device{}()),
           network_(simulation_) {
         (void)sim::parse_websocket_url(options.url); // a malformed URL is an error, not a FAIL
-        network_.loopback().tls.ca_pem = options.tls_ca_pem;
+        if (options.tls_ca_file)
+            network_.loopback().tls.ca_pem = read_pem_file(*options.tls_ca_file, "CA certificate");
         network_.loopback().tls.insecure = options.tls_insecure;
     }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -27,8 +28,8 @@ struct ConformanceOptions {
     /// A BUS type the key is expected not to be allowed to inject.
     std::string forbidden_type = "hivescope.conformance.forbidden";
     std::optional<std::uint64_t> seed; ///< IVs, nonces and session ids; random when absent
-    /// For a `wss://` master: PEM certificates to trust besides the system store...
-    std::string tls_ca_pem;
+    /// For a `wss://` master: a PEM file of certificates to trust besides the system store...
+    std::optional<std::filesystem::path> tls_ca_file;
     /// ...or no certificate check at all.
     bool tls_insecure = false;
 };

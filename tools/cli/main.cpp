@@ -9,9 +9,7 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace {
 
@@ -130,9 +128,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     conformance->add_option("--seed", conformance_options.seed,
                             "Seed for IVs, nonces and session ids (default: random)");
-    std::filesystem::path conformance_ca;
     auto* ca = conformance
-                   ->add_option("--ca", conformance_ca,
+                   ->add_option("--ca", conformance_options.tls_ca_file,
                                 "For wss://: trust these PEM certificates besides the system's")
                    ->check(CLI::ExistingFile);
     conformance
@@ -148,12 +145,6 @@ int main(int argc, char** argv) {
             return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         }
         if (conformance->parsed()) {
-            if (!conformance_ca.empty()) {
-                std::ifstream in(conformance_ca, std::ios::binary);
-                std::ostringstream pem;
-                pem << in.rdbuf();
-                conformance_options.tls_ca_pem = pem.str();
-            }
             const auto result = hivescope::cli::run_conformance(conformance_options, std::cout);
             return result.failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         }

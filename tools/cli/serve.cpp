@@ -1,5 +1,7 @@
 #include "serve.hpp"
 
+#include "pem_file.hpp"
+
 #include "hivescope/node/client_database.hpp"
 #include "hivescope/node/master_node.hpp"
 #include "hivescope/protocol/error.hpp"
@@ -22,17 +24,6 @@
 namespace hivescope::cli {
 
 namespace {
-
-std::string read_pem_file(const std::filesystem::path& path, const char* what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw protocol::ProtocolError(protocol::ErrorCode::invalid_argument,
-                                      std::string("cannot read the ") + what + " file " +
-                                          path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 /// The TLS settings `--tls-cert/--tls-key` or `--tls-self-signed` ask for; none for `ws://`.
 std::optional<sim::TlsServerOptions> server_tls(const ServeOptions& options, std::ostream& out) {
