@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 
 using namespace hivescope::protocol;
 
@@ -177,4 +178,69 @@ TEST_CASE("literal JSON from initializer lists", "[json]") {
     CHECK(pairs.dump() == R"([["a", 1], [2, "b"]])");
     CHECK(Json{}.is_null());
     CHECK(Json{{"nested", {{"deep", true}}}}.dump() == R"({"nested": {"deep": true}})");
+}
+
+TEST_CASE("copies of a frozen object share it until one of them changes", "[json][cow]") {
+    Json original = Json::parse(
+        R"({"type": "speak", "data": {"utterance": "hi"}, "context": {"a": [1, {"b": 2}]}})");
+    const Json unfrozen_copy = original;
+    // Not frozen: copies are deep, as before.
+    CHECK_FALSE(shares_storage(unfrozen_copy.as_object(), original.as_object()));
+
+    original.freeze();
+    CHECK(original.as_object().frozen());
+    CHECK(original.find("data")->as_object().frozen());
+    // Objects inside arrays freeze too.
+    CHECK(original.find("context")->find("a")->as_array()[1].as_object().frozen());
+
+    Json copy = original;
+    CHECK(shares_storage(copy.as_object(), original.as_object()));
+    CHECK(copy == original);
+
+    // Changing the copy copies only the path it changes; the original keeps its values.
+    copy["data"]["utterance"] = Json("bye");
+    CHECK(original.find("data")->find("utterance")->as_string() == "hi");
+    CHECK(copy.find("data")->find("utterance")->as_string() == "bye");
+    CHECK_FALSE(shares_storage(copy.as_object(), original.as_object()));
+    CHECK(shares_storage(copy.find("context")->as_object(), original.find("context")->as_object()));
+    // The changed copy is deep-copied again from now on.
+    const Json later = copy;
+    CHECK_FALSE(shares_storage(later.as_object(), copy.as_object()));
+
+    // Every writer detaches: set, erase, operator[], reserve, mutable find and iteration.
+    Json by_erase = original;
+    CHECK(by_erase.as_object().erase("type"));
+    CHECK(original.find("type") != nullptr);
+    Json by_iteration = original;
+    for (auto& member : by_iteration.as_object())
+        member.second = Json(nullptr);
+    CHECK(original.find("type")->as_string() == "speak");
+    Json by_find = original;
+    *by_find.as_object().find("type") = Json("other");
+    CHECK(original.find("type")->as_string() == "speak");
+    Json by_reserve = original;
+    by_reserve.as_object().reserve(10);
+    CHECK_FALSE(shares_storage(by_reserve.as_object(), original.as_object()));
+    CHECK(by_reserve == original);
+
+    // The only owner of a frozen object thaws it in place rather than copying.
+    Json alone = Json::parse(R"({"k": 1})");
+    alone.freeze();
+    alone.as_object().set("k", 2);
+    CHECK_FALSE(alone.as_object().frozen());
+    CHECK(alone.find("k")->as_int() == 2);
+}
+
+TEST_CASE("an empty object allocates nothing and compares equal to any empty object",
+          "[json][cow]") {
+    JsonObject empty;
+    CHECK(empty.empty());
+    CHECK(empty.begin() == empty.end());
+    CHECK(std::as_const(empty).begin() == std::as_const(empty).end());
+    CHECK(empty.find("x") == nullptr);
+    CHECK_FALSE(empty.erase("x"));
+    JsonObject filled{{"x", 1}};
+    CHECK(filled.erase("x"));
+    CHECK(filled == empty);
+    CHECK(Json::object().dump() == "{}");
 }

@@ -107,3 +107,40 @@ TEST_CASE("the agent's handlers see the injected message, stored unchanged",
     CHECK(first.message == heard[0]);
     CHECK(agent.injected().back().message.type() == "speak.echo");
 }
+
+TEST_CASE("records of one hop share the decoded objects instead of copying them",
+          "[topology][record-sharing]") {
+    auto hive = start({"speak"});
+    auto& master = hive.master("M0");
+    const auto mark = hive.recorder("M0").mark();
+    hive.satellite("S0").send_bus(protocol::BusMessage(
+        "speak", protocol::JsonObject{{"utterance", "hello"}, {"lang", "en-us"}}));
+    REQUIRE(hive.run_until_idle());
+    const auto records = after(hive.recorder("M0"), mark);
+    REQUIRE(records.size() == 3);
+    const auto& in = *records[0];
+    const auto& verdict = *records[1];
+    const auto& inject = *records[2];
+    const auto data_of = [](const record::Record& entry) -> const protocol::JsonObject& {
+        return entry.message->payload().find("data")->as_object();
+    };
+    // The stamped message (verdict) shares the received payload; the rewrite shares its data.
+    CHECK(
+        shares_storage(in.message->payload().as_object(), verdict.message->payload().as_object()));
+    CHECK(shares_storage(data_of(in), data_of(inject)));
+    // The agent's copy shares the inject record's rewritten context and data.
+    const auto& injected = master.agent().injected().back().message;
+    CHECK(shares_storage(injected.data().as_object(), data_of(inject)));
+    CHECK(shares_storage(injected.context().as_object(),
+                         inject.message->payload().find("context")->as_object()));
+    // The rewritten context is not the received one: the rewrite copied what it changed.
+    CHECK_FALSE(shares_storage(injected.context().as_object(),
+                               in.message->payload().find("context")->as_object()));
+    CHECK(in.message->payload().find("context")->find("peer") == nullptr);
+
+    // A test that changes a copy taken from a record changes only its copy.
+    protocol::BusMessage mine = injected;
+    mine.data()["utterance"] = protocol::Json("changed");
+    CHECK(injected.data().find("utterance")->as_string() == "hello");
+    CHECK(data_of(in).find("utterance")->as_string() == "hello");
+}

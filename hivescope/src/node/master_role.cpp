@@ -539,6 +539,8 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
         std::shared_ptr<const HiveMessage> saved;
         ~Inbound() { slot = std::move(saved); }
     } inbound{inbound_, inbound_};
+    // Frozen, so the stamped copy below and the BUS taken out of it share its objects.
+    decoded.message.freeze();
     const auto arrived = std::make_shared<const HiveMessage>(std::move(decoded.message));
     inbound_ = arrived;
     const HiveMessage& message = *arrived;
@@ -587,6 +589,7 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
     // 5. Stamp (a copy: the in record keeps the message as it arrived), 6. dispatch.
     HiveMessage copy = message;
     copy.set_source_peer(link.peer_id);
+    copy.freeze();
     const auto stamped = std::make_shared<const HiveMessage>(std::move(copy));
     inbound_ = stamped;
     dispatch(link, *stamped, *record, false);

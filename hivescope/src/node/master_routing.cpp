@@ -12,6 +12,7 @@
 #include "protocol/detail/trim.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace hivescope::node {
 
@@ -36,7 +37,7 @@ void reserve_for(protocol::JsonObject& object, std::initializer_list<std::string
                  std::size_t more = 0) {
     std::size_t missing = more;
     for (const auto key : keys)
-        missing += object.find(key) == nullptr ? 1 : 0;
+        missing += std::as_const(object).find(key) == nullptr ? 1 : 0;
     object.reserve(object.size() + missing);
 }
 
@@ -145,6 +146,9 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
 }
 
 void MasterRole::inject(Link& link, BusMessage bus) {
+    // The inject record and the agent's copy share one frozen data and context.
+    bus.data().freeze();
+    bus.context().freeze();
     Record entry;
     entry.kind = Kind::inject;
     entry.peer = link.peer_id;

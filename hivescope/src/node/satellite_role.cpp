@@ -477,10 +477,11 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
     // Exactly the room the keys added below need: the context grows once, with no slack kept
     // in the recorded message.
     auto& fields = context.as_object();
-    fields.reserve(fields.size() +
-                   static_cast<std::size_t>(std::count_if(
-                       std::begin(prepared_keys), std::end(prepared_keys),
-                       [&](std::string_view key) { return fields.find(key) == nullptr; })));
+    fields.reserve(fields.size() + static_cast<std::size_t>(std::count_if(
+                                       std::begin(prepared_keys), std::end(prepared_keys),
+                                       [&](std::string_view key) {
+                                           return std::as_const(fields).find(key) == nullptr;
+                                       })));
     const auto absent = [&](std::string_view key) {
         const Json* value = context.find(key);
         return value == nullptr || value->is_null();

@@ -123,6 +123,14 @@ const Bytes& HiveMessage::bytes() const {
     wrong_payload(type_, "bytes");
 }
 
+void HiveMessage::freeze() noexcept {
+    if (auto* object = std::get_if<Json>(&payload_))
+        object->freeze();
+    else if (auto* nested = std::get_if<std::unique_ptr<HiveMessage>>(&payload_); nested && *nested)
+        (*nested)->freeze();
+    metadata_.freeze();
+}
+
 BusMessage HiveMessage::bus_message() const {
     if (type_ != MessageType::bus && type_ != MessageType::shared_bus)
         wrong_payload(type_, "OVOS bus");

@@ -18,53 +18,150 @@ namespace hivescope::protocol {
 // JsonObject
 
 JsonObject::JsonObject(std::initializer_list<Member> members) {
-    members_.reserve(members.size());
+    if (members.size() == 0)
+        return;
+    own().reserve(members.size());
     for (const auto& member : members)
         set(member.first, member.second);
 }
 
+// A storage is shared only while frozen; an unfrozen one has exactly one owner.
+JsonObject::Storage* JsonObject::copy_storage(Storage* source) {
+    if (source == nullptr)
+        return nullptr;
+    if (source->frozen) {
+        source->references.fetch_add(1, std::memory_order_relaxed);
+        return source;
+    }
+    auto* copy = new JsonObject::Storage;
+    copy->members = source->members;
+    return copy;
+}
+
+void JsonObject::release_storage(Storage* storage) noexcept {
+    if (storage != nullptr && storage->references.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        delete storage;
+}
+
+JsonObject::JsonObject(const JsonObject& other) : storage_(copy_storage(other.storage_)) {}
+
+JsonObject& JsonObject::operator=(const JsonObject& other) {
+    if (this != &other) {
+        Storage* copy = copy_storage(other.storage_);
+        release_storage(storage_);
+        storage_ = copy;
+    }
+    return *this;
+}
+
+JsonObject& JsonObject::operator=(JsonObject&& other) noexcept {
+    if (this != &other) {
+        release_storage(storage_);
+        storage_ = std::exchange(other.storage_, nullptr);
+    }
+    return *this;
+}
+
+JsonObject::~JsonObject() {
+    release_storage(storage_);
+}
+
+std::vector<JsonObject::Member>& JsonObject::own(std::size_t capacity) {
+    if (storage_ == nullptr) {
+        storage_ = new Storage;
+    } else if (storage_->references.load(std::memory_order_acquire) != 1) {
+        // Shared (so frozen): this copy gets its own members; their objects stay shared.
+        auto* copy = new Storage;
+        copy->members.reserve(std::max(capacity, storage_->members.size()));
+        copy->members.insert(copy->members.end(), storage_->members.begin(),
+                             storage_->members.end());
+        release_storage(std::exchange(storage_, copy));
+        return storage_->members;
+    } else {
+        // The only owner may change it; copies made from now on are deep again.
+        storage_->frozen = false;
+    }
+    storage_->members.reserve(capacity);
+    return storage_->members;
+}
+
+void JsonObject::freeze() noexcept {
+    // A frozen storage's members are frozen too (changing one thaws its parents first).
+    if (storage_ == nullptr || storage_->frozen)
+        return;
+    for (auto& member : storage_->members)
+        member.second.freeze();
+    storage_->frozen = true;
+}
+
 const Json* JsonObject::find(std::string_view key) const noexcept {
-    for (const auto& member : members_)
+    for (const auto& member : *this)
         if (member.first == key)
             return &member.second;
     return nullptr;
 }
 
-Json* JsonObject::find(std::string_view key) noexcept {
-    for (auto& member : members_)
+Json* JsonObject::find(std::string_view key) {
+    if (storage_ == nullptr)
+        return nullptr;
+    for (auto& member : own())
         if (member.first == key)
             return &member.second;
     return nullptr;
 }
 
 Json& JsonObject::set(std::string key, Json value) {
-    if (Json* existing = find(key)) {
-        *existing = std::move(value);
-        return *existing;
-    }
-    members_.emplace_back(std::move(key), std::move(value));
-    return members_.back().second;
+    auto& members = own();
+    for (auto& member : members)
+        if (member.first == key) {
+            member.second = std::move(value);
+            return member.second;
+        }
+    members.emplace_back(std::move(key), std::move(value));
+    return members.back().second;
 }
 
 Json& JsonObject::operator[](std::string_view key) {
-    if (Json* existing = find(key))
-        return *existing;
-    members_.emplace_back(std::string(key), Json());
-    return members_.back().second;
+    auto& members = own();
+    for (auto& member : members)
+        if (member.first == key)
+            return member.second;
+    members.emplace_back(std::string(key), Json());
+    return members.back().second;
 }
 
 bool JsonObject::erase(std::string_view key) {
-    for (auto it = members_.begin(); it != members_.end(); ++it) {
+    const Json* present = static_cast<const JsonObject&>(*this).find(key);
+    if (present == nullptr)
+        return false;
+    auto& members = own();
+    for (auto it = members.begin(); it != members.end(); ++it) {
         if (it->first == key) {
-            members_.erase(it);
+            members.erase(it);
             return true;
         }
     }
     return false;
 }
 
+void JsonObject::reserve(std::size_t n) {
+    if (n == 0 && storage_ == nullptr)
+        return;
+    (void)own(n);
+}
+
 bool operator==(const JsonObject& a, const JsonObject& b) {
-    return a.members_ == b.members_;
+    if (a.storage_ == b.storage_)
+        return true;
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
+
+void Json::freeze() noexcept {
+    if (auto* object = std::get_if<JsonObject>(&value_))
+        object->freeze();
+    else if (auto* array = std::get_if<JsonArray>(&value_))
+        for (auto& item : *array)
+            item.freeze();
 }
 
 // ---------------------------------------------------------------------------------------------

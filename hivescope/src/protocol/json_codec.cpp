@@ -84,8 +84,11 @@ Json to_json(const HiveMessage& message) {
     object.set("metadata", message.metadata());
     JsonArray route;
     for (const auto& hop : message.route()) {
-        JsonArray targets(hop.targets.begin(), hop.targets.end());
-        route.push_back(JsonObject{{"source", hop.source}, {"targets", std::move(targets)}});
+        JsonObject entry;
+        entry.reserve(2);
+        entry.set("source", hop.source);
+        entry.set("targets", JsonArray(hop.targets.begin(), hop.targets.end()));
+        route.emplace_back(std::move(entry));
     }
     object.set("route", std::move(route));
     object.set("node", detail::nullable_string(message.node()));

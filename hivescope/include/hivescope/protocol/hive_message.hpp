@@ -109,6 +109,10 @@ class HiveMessage {
         return binary_payload_type_from_code(bin_type_);
     }
 
+    /// Freezes the payload and metadata objects (Json::freeze): later copies of this message
+    /// share them until changed. Records freeze what they keep.
+    void freeze() noexcept;
+
     friend bool operator==(const HiveMessage& a, const HiveMessage& b);
 
   private:

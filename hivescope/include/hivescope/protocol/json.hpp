@@ -4,6 +4,7 @@
 // between integers and doubles (Python prints `1` and `1.0` differently), and byte-exact output
 // in the three JSON dialects the HiveMind stack writes. Parsing goes through simdjson.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -30,18 +31,28 @@ enum class JsonStyle {
 
 /// An object with keys in insertion order. Setting an existing key replaces its value in place,
 /// as a Python dict does (and as `json.loads` does for duplicate keys).
+///
+/// Copies are values, as always; an object that was frozen (`Json::freeze`) is shared by its
+/// copies instead of copied, and copied only when one of them is changed (copy-on-write). A hop
+/// records the same decoded message several times (as it arrived, stamped, as injected); with
+/// frozen objects those records share one tree instead of holding a deep copy each.
 class JsonObject {
   public:
     using Member = std::pair<std::string, Json>;
     using iterator = std::vector<Member>::iterator;
     using const_iterator = std::vector<Member>::const_iterator;
 
-    JsonObject() = default;
+    JsonObject() noexcept = default;
     JsonObject(std::initializer_list<Member> members);
+    JsonObject(const JsonObject& other);
+    JsonObject(JsonObject&& other) noexcept : storage_(std::exchange(other.storage_, nullptr)) {}
+    JsonObject& operator=(const JsonObject& other);
+    JsonObject& operator=(JsonObject&& other) noexcept;
+    ~JsonObject();
 
     /// The value under `key`, or nullptr.
     [[nodiscard]] const Json* find(std::string_view key) const noexcept;
-    [[nodiscard]] Json* find(std::string_view key) noexcept;
+    [[nodiscard]] Json* find(std::string_view key);
     [[nodiscard]] bool contains(std::string_view key) const noexcept {
         return find(key) != nullptr;
     }
@@ -55,16 +66,32 @@ class JsonObject {
     [[nodiscard]] std::size_t size() const noexcept;
     [[nodiscard]] bool empty() const noexcept;
     void reserve(std::size_t n);
-    [[nodiscard]] iterator begin() noexcept { return members_.begin(); }
-    [[nodiscard]] iterator end() noexcept { return members_.end(); }
-    [[nodiscard]] const_iterator begin() const noexcept { return members_.begin(); }
-    [[nodiscard]] const_iterator end() const noexcept { return members_.end(); }
+    [[nodiscard]] iterator begin();
+    [[nodiscard]] iterator end();
+    [[nodiscard]] const_iterator begin() const noexcept;
+    [[nodiscard]] const_iterator end() const noexcept;
+
+    /// Whether this object's storage is frozen (shared by copies until changed).
+    [[nodiscard]] bool frozen() const noexcept;
+    /// Whether `a` and `b` share one storage (a copy of a frozen object, not yet changed).
+    [[nodiscard]] friend bool shares_storage(const JsonObject& a, const JsonObject& b) noexcept {
+        return a.storage_ != nullptr && a.storage_ == b.storage_;
+    }
 
     /// Order-sensitive equality: the wire bytes differ when the order does.
     friend bool operator==(const JsonObject& a, const JsonObject& b);
 
   private:
-    std::vector<Member> members_;
+    friend class Json;
+    struct Storage;
+    /// The members for writing, with room for `capacity`: a shared storage is copied first, a
+    /// frozen one thawed.
+    std::vector<Member>& own(std::size_t capacity = 0);
+    void freeze() noexcept;
+    static Storage* copy_storage(Storage* source);
+    static void release_storage(Storage* storage) noexcept;
+
+    Storage* storage_ = nullptr; ///< null: empty, nothing allocated
 };
 
 using JsonArray = std::vector<Json>;
@@ -153,6 +180,12 @@ class Json {
     /// nesting_too_deep) with the simdjson reason. Integers above 2^64-1 are refused.
     [[nodiscard]] static Json parse(std::string_view text, const JsonParseLimits& limits = {});
 
+    /// Lets later copies share this value's objects instead of copying them, until one of the
+    /// copies is changed (then that copy gets its own object: copy-on-write). Call it when a value
+    /// is handed over to be kept (records freeze their messages); a reference into the value taken
+    /// before the call must not be used to change it afterwards. Cheap on an already frozen tree.
+    void freeze() noexcept;
+
     friend bool operator==(const Json& a, const Json& b);
 
   private:
@@ -163,14 +196,31 @@ class Json {
 
 // Defined here rather than in JsonObject because they need Json complete (clang with
 // libstdc++ instantiates std::pair<std::string, Json> for them eagerly).
+struct JsonObject::Storage {
+    std::atomic<std::uint32_t> references{1};
+    bool frozen = false;
+    std::vector<Member> members;
+};
 inline std::size_t JsonObject::size() const noexcept {
-    return members_.size();
+    return storage_ == nullptr ? 0 : storage_->members.size();
 }
 inline bool JsonObject::empty() const noexcept {
-    return members_.empty();
+    return size() == 0;
 }
-inline void JsonObject::reserve(std::size_t n) {
-    members_.reserve(n);
+inline bool JsonObject::frozen() const noexcept {
+    return storage_ != nullptr && storage_->frozen;
+}
+inline JsonObject::const_iterator JsonObject::begin() const noexcept {
+    return storage_ == nullptr ? const_iterator{} : storage_->members.cbegin();
+}
+inline JsonObject::const_iterator JsonObject::end() const noexcept {
+    return storage_ == nullptr ? const_iterator{} : storage_->members.cend();
+}
+inline JsonObject::iterator JsonObject::begin() {
+    return storage_ == nullptr ? iterator{} : own().begin();
+}
+inline JsonObject::iterator JsonObject::end() {
+    return storage_ == nullptr ? iterator{} : own().end();
 }
 
 /// The name of a kind ("object", "string", ...), for error messages.

@@ -46,8 +46,10 @@ class SharedMessage {
     SharedMessage() noexcept = default;
     SharedMessage(std::nullopt_t) noexcept {}
     /// Takes `message` (a copy or a move, as the caller passes it).
+    /// The message is frozen first (protocol::Json::freeze), so copies taken from the record
+    /// share its objects.
     SharedMessage(protocol::HiveMessage message)
-        : message_(std::make_shared<const protocol::HiveMessage>(std::move(message))) {}
+        : message_(std::make_shared<const protocol::HiveMessage>(frozen(std::move(message)))) {}
     /// Shares an already shared message (null: no message).
     SharedMessage(std::shared_ptr<const protocol::HiveMessage> message) noexcept
         : message_(std::move(message)) {}
@@ -83,6 +85,11 @@ class SharedMessage {
     }
 
   private:
+    static protocol::HiveMessage frozen(protocol::HiveMessage message) noexcept {
+        message.freeze();
+        return message;
+    }
+
     std::shared_ptr<const protocol::HiveMessage> message_;
 };
 
