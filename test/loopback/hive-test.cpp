@@ -69,7 +69,7 @@ TEST_CASE("loopback hive: handshake, encrypted HELLO, BUS round trip and binary 
         if (entry.kind == record::Kind::in && entry.type() == protocol::MessageType::hello) {
             saw_hello = true;
             REQUIRE(entry.frame);
-            CHECK(entry.frame->data.find("\"hello\"") == std::string::npos);
+            CHECK(entry.frame->data().find("\"hello\"") == std::string::npos);
         }
     CHECK(saw_hello);
 

@@ -64,7 +64,8 @@ struct EchoServer : Acceptor, FrameHandler {
 
 std::size_t thread_count() {
     std::size_t n = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator("/proc/self/task"))
         ++n;
     return n;
 }
@@ -144,21 +145,21 @@ TEST_CASE("loopback: accepted links carry large text and binary frames in order,
         } else {
             data[1] = '\0'; // binary may hold anything
             data[2] = static_cast<char>(0xff);
-            sent.push_back(Frame{Frame::Kind::binary, std::move(data)});
+            sent.push_back(Frame::binary(std::move(data)));
         }
     }
     for (const auto& frame : sent)
         connection->send(frame);
     const bool all_back =
         sim.run_until([&] { return client.frames.size() == sent.size() + 1; }, 60s);
-    INFO("client: " << client.events.back() << "; server closed: "
-                    << (server.closed ? server.closed->reason : "no"));
+    INFO("client: " << client.events.back()
+                    << "; server closed: " << (server.closed ? server.closed->reason : "no"));
     REQUIRE(all_back);
     CHECK(server.received == sent.size());
     for (std::size_t i = 0; i < sent.size(); ++i) {
         INFO("frame " << i);
         CHECK(client.frames[i + 1].kind == sent[i].kind);
-        CHECK(client.frames[i + 1].data.size() == sent[i].data.size());
+        CHECK(client.frames[i + 1].data().size() == sent[i].data().size());
         CHECK(client.frames[i + 1] == sent[i]);
     }
 

@@ -113,8 +113,8 @@ TEST_CASE("master: frames after the handshake are encrypted except HELLO and HAN
     // Frames: HELLO, request, response (all plaintext), then the encrypted speak.
     REQUIRE(s0.frames().size() == 4);
     for (int i = 0; i < 3; ++i)
-        CHECK_FALSE(protocol::is_encrypted_envelope(Json::parse(s0.frames()[i].data)));
-    CHECK(protocol::is_encrypted_envelope(Json::parse(s0.frames()[3].data)));
+        CHECK_FALSE(protocol::is_encrypted_envelope(Json::parse(s0.frames()[i].data())));
+    CHECK(protocol::is_encrypted_envelope(Json::parse(s0.frames()[3].data())));
     // Every frame the master sends carries its own node id as source_peer (A.5).
     for (const auto& message : s0.received())
         CHECK(message.source_peer() == "M0");
@@ -306,7 +306,7 @@ TEST_CASE("master: a pre-shared key links a v0 client without a handshake", "[no
                                  Json(protocol::JsonObject{{"destination", s0.peer_id()}})));
     hive.run();
     CHECK(s0.bus_received("speak").size() == 1);
-    CHECK(protocol::is_encrypted_envelope(Json::parse(s0.frames().back().data)));
+    CHECK(protocol::is_encrypted_envelope(Json::parse(s0.frames().back().data())));
     // A plaintext BUS under the pre-shared key is refused.
     s0.send_plaintext(HiveMessage::bus(s0.make_bus("recognizer_loop:utterance")));
     hive.run();

@@ -104,7 +104,7 @@ TEST_CASE("password handshake over the wire, encrypted HELLO, peer id", "[satell
     const auto hellos = outs_of(h.sat.recorder(), MessageType::hello);
     REQUIRE(hellos.size() == 1);
     REQUIRE(hellos[0].frame);
-    CHECK(hellos[0].frame->data.find("ciphertext") != std::string::npos);
+    CHECK(hellos[0].frame->data().find("ciphertext") != std::string::npos);
     CHECK(records_of(h.sat.recorder(), Kind::in).size() == 3);
 }
 
@@ -347,7 +347,7 @@ TEST_CASE("undecodable frames close the link with 1002", "[satellite][handshake]
         const auto errors = records_of(h.sat.recorder(), Kind::decode_error);
         REQUIRE(errors.size() == 1);
         REQUIRE(errors[0].frame);
-        CHECK(errors[0].frame->data == "{not json");
+        CHECK(errors[0].frame->data() == "{not json");
     }
     SECTION("an unknown envelope key") {
         SatelliteHarness h;

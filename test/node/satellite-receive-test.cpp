@@ -84,7 +84,7 @@ TEST_CASE("a BUS from the master: adopt own session, move destination, strip, in
         CHECK(ins[0].type() == MessageType::bus);
         CHECK(ins[0].bus_type() == "speak");
         REQUIRE(ins[0].frame);
-        CHECK(ins[0].frame->data.find("ciphertext") != std::string::npos);
+        CHECK(ins[0].frame->data().find("ciphertext") != std::string::npos);
         const auto injects = since(h.sat.recorder(), mark, Kind::inject);
         REQUIRE(injects.size() == 1);
         CHECK(injects[0].bus_type() == "speak");

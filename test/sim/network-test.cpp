@@ -21,7 +21,7 @@ struct Log : FrameHandler {
 
     void on_open(Connection& c) override { events.push_back("open " + c.remote_name()); }
     void on_frame(Connection& c, const Frame& f) override {
-        events.push_back(format_time(sim->now()) + " " + f.data);
+        events.push_back(format_time(sim->now()) + " " + f.data());
         if (on_frame_action)
             on_frame_action(c, f);
     }
@@ -115,7 +115,7 @@ TEST_CASE("sending from inside a handler goes through the queue", "[sim][network
     int depth = 0;
     server.handler.on_frame_action = [&](Connection& c, const Frame& f) {
         ++depth;
-        if (f.data == "ping")
+        if (f.data() == "ping")
             c.send(Frame::text("pong"));
         CHECK(depth == 1);
         --depth;
@@ -124,7 +124,7 @@ TEST_CASE("sending from inside a handler goes through the queue", "[sim][network
     Log client;
     client.sim = &sim;
     client.on_frame_action = [&](Connection& c, const Frame& f) {
-        if (f.data == "welcome")
+        if (f.data() == "welcome")
             c.send(Frame::text("ping"));
     };
     auto conn = net.connect("M0", {}, client);
@@ -167,11 +167,11 @@ TEST_CASE("fault rules drop, delay and duplicate frames", "[sim][network]") {
     auto conn = net.connect("M0", {}, client);
     sim.run_until_idle();
     conn->set_fault_rule([](const Frame& f) {
-        if (f.data == "lost")
+        if (f.data() == "lost")
             return Fault::drop();
-        if (f.data == "twice")
+        if (f.data() == "twice")
             return Fault::duplicate();
-        if (f.data == "late")
+        if (f.data() == "late")
             return Fault::delay(10ms);
         return Fault::pass();
     });

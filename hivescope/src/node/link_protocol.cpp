@@ -35,8 +35,8 @@ DecodedFrame LinkProtocol::decode(const sim::Frame& frame) {
         return {decode_binary(frame.bytes()), false, true};
     }
     // One parse of the frame; an envelope is decrypted straight from it (no Json tree).
-    TextFrame text = crypto_ ? crypto_->read_text_frame(frame.data)
-                             : read_text_frame(nullptr, Encoding::json_hex, frame.data);
+    TextFrame text = crypto_ ? crypto_->read_text_frame(frame.data())
+                             : read_text_frame(nullptr, Encoding::json_hex, frame.data());
     if (text.encrypted) {
         if (!crypto_)
             throw ProtocolError(ErrorCode::malformed_json,

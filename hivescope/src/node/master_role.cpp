@@ -604,7 +604,7 @@ bool MasterRole::handle_bare_transport(Link& link, const sim::Frame& frame) {
     Json envelope;
     bool encrypted = false;
     try {
-        Json outer = Json::parse(frame.data);
+        Json outer = Json::parse(frame.data());
         if (protocol::is_encrypted_envelope(outer)) {
             if (!link.link.crypto())
                 return false;

@@ -32,7 +32,7 @@ std::uint64_t Recorder::digest() const {
     for (const Record& record : *log_) {
         mix(record.to_line());
         if (record.frame)
-            mix(record.frame->data);
+            mix(record.frame->data());
     }
     return hash;
 }

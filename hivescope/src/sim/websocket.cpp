@@ -506,12 +506,11 @@ struct Session : std::enable_shared_from_this<Session> {
             fail(ec, "read");
             return;
         }
-        Frame frame;
         const bool text = with_ws([](auto& w) { return w.got_text(); });
-        frame.kind = text ? Frame::Kind::text : Frame::Kind::binary;
         const auto data = buffer.cdata();
-        frame.data.assign(static_cast<const char*>(data.data()), data.size());
+        std::string content(static_cast<const char*>(data.data()), data.size());
         buffer.consume(buffer.size());
+        Frame frame = text ? Frame::text(std::move(content)) : Frame::binary(std::move(content));
         post_to_link(
             [frame = std::move(frame)](WsLink& l) mutable { l.frame_in(std::move(frame)); });
         read();
@@ -528,7 +527,7 @@ struct Session : std::enable_shared_from_this<Session> {
             if (local_close)
                 return;
             local_close = item.close;
-        } else if (queued > 0 && queued + item.frame.data.size() > max_queued) {
+        } else if (queued > 0 && queued + item.frame.data().size() > max_queued) {
             // The peer stopped reading (its TCP window is full): drop it rather than grow
             // without bound. No close frame could reach it, so the close is local.
             const std::string reason =
@@ -537,7 +536,7 @@ struct Session : std::enable_shared_from_this<Session> {
             finish(CloseEvent{close_code::policy_violation, reason});
             return;
         }
-        queued += item.frame.data.size();
+        queued += item.frame.data().size();
         outbox.push_back(std::move(item));
         if (!writing && upgraded)
             write_next();
@@ -568,13 +567,13 @@ struct Session : std::enable_shared_from_this<Session> {
         }
         with_ws([this, &front](auto& w) {
             w.text(!front.frame.is_binary());
-            w.async_write(asio::buffer(front.frame.data),
+            w.async_write(asio::buffer(front.frame.data()),
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
                               if (ec) {
                                   self->fail(ec, "write");
                                   return;
                               }
-                              self->queued -= self->outbox.front().frame.data.size();
+                              self->queued -= self->outbox.front().frame.data().size();
                               self->outbox.pop_front();
                               self->post_to_link([](WsLink& l) { l.write_done(); });
                               self->write_next();

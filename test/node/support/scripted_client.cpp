@@ -55,7 +55,7 @@ HiveMessage ScriptedClient::decode(const sim::Frame& frame) {
             return protocol::decode_binary(crypto_->decrypt_binary(frame.bytes()));
         return protocol::decode_binary(frame.bytes());
     }
-    const Json value = Json::parse(frame.data);
+    const Json value = Json::parse(frame.data());
     if (protocol::is_encrypted_envelope(value)) {
         if (!crypto_)
             throw protocol::ProtocolError(protocol::ErrorCode::malformed_json,

@@ -4,16 +4,24 @@
 #include "hivescope/protocol/bytes.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 
 namespace hivescope::sim {
 
 /// One WebSocket message: text (UTF-8) or binary.
+///
+/// The bytes are immutable and shared: copying a Frame (into a record, onto a link, into the
+/// receiver's record) copies a reference-counted pointer, never the bytes. Copies may be made
+/// and destroyed on different threads.
 struct Frame {
     enum class Kind : std::uint8_t { text, binary };
     Kind kind = Kind::text;
-    std::string data; ///< the text, or the binary bytes
+
+    /// An empty text frame.
+    Frame() noexcept = default;
 
     [[nodiscard]] static Frame text(std::string content) {
         return {Kind::text, std::move(content)};
@@ -21,10 +29,31 @@ struct Frame {
     [[nodiscard]] static Frame binary(protocol::ByteView bytes) {
         return {Kind::binary, std::string(bytes.begin(), bytes.end())};
     }
-    [[nodiscard]] bool is_binary() const noexcept { return kind == Kind::binary; }
-    [[nodiscard]] protocol::ByteView bytes() const noexcept { return protocol::as_bytes(data); }
+    /// A binary frame that takes `bytes` as they are (no copy).
+    [[nodiscard]] static Frame binary(std::string bytes) {
+        return {Kind::binary, std::move(bytes)};
+    }
 
-    friend bool operator==(const Frame&, const Frame&) = default;
+    [[nodiscard]] bool is_binary() const noexcept { return kind == Kind::binary; }
+    /// The text, or the binary bytes; valid while any copy of this frame lives.
+    [[nodiscard]] const std::string& data() const noexcept { return data_ ? *data_ : empty(); }
+    [[nodiscard]] protocol::ByteView bytes() const noexcept { return protocol::as_bytes(data()); }
+
+    /// Same kind and same bytes (copies of one frame compare equal without reading the bytes).
+    friend bool operator==(const Frame& a, const Frame& b) noexcept {
+        return a.kind == b.kind && (a.data_ == b.data_ || a.data() == b.data());
+    }
+
+  private:
+    Frame(Kind kind_in, std::string content)
+        : kind(kind_in), data_(std::make_shared<const std::string>(std::move(content))) {}
+
+    static const std::string& empty() noexcept {
+        static const std::string none;
+        return none;
+    }
+
+    std::shared_ptr<const std::string> data_; ///< null only in a default-constructed frame
 };
 
 /// WebSocket close status codes used by HiveMind (protocol.md B.14).
