@@ -212,6 +212,9 @@ struct LoopbackMaster {
         record.password = "pw";
         record.allowed_types = {"recognizer_loop:utterance"};
         master.database().add(record);
+        // The master's RSA key is made now, not during the first client's handshake: a loaded
+        // machine can take longer to generate it than the short timeouts these tests use.
+        (void)master.core().identity();
     }
 
     static node::MasterOptions master_options() {
