@@ -2,10 +2,12 @@
 
 #include "hivescope/scenarios/presets.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <malloc.h>
 #include <string>
+#include <vector>
 
 namespace hivescope::bench {
 
@@ -37,28 +39,51 @@ void run_simulation_benchmarks(Runner& runner) {
     std::printf("\nsimulated hive (PBKDF2 1000 iterations, satellites without RSA keys)\n");
 
     {
-        // Satellite → master BUS hops with AES-GCM + JSON-HEX, the protocol's default link.
-        auto builder = large(scenarios::single_satellite({"recognizer_loop:utterance"}));
-        builder.get_satellite("S0").options.encodings = {"JSON-HEX"};
-        builder.get_satellite("S0").options.ciphers = {"AES-GCM"};
-        auto hive = builder.start();
-        auto& satellite = hive.satellite("S0");
-        const protocol::BusMessage utterance(
-            "recognizer_loop:utterance",
-            protocol::JsonObject{{"utterances", protocol::JsonArray{"what time is it"}}});
+        // Satellite → master BUS hops with AES-GCM + JSON-HEX, the protocol's default link. Each
+        // run is a fresh hive (its records start empty). The first run grows the process heap,
+        // and pays the kernel's page faults for every byte it keeps; later runs reuse the memory
+        // the earlier hives gave back, as a test binary's later scenarios do. Both are reported;
+        // the later ones as a median, since one 0.2 s run moves by ±15% with the machine's load.
         constexpr int messages = 20000;
-        const auto start = clock_type::now();
-        for (int i = 0; i < messages; ++i) {
-            satellite.send_bus(utterance);
-            if (i % 256 == 255)
-                hive.run_until_idle();
+        constexpr int runs = 6;
+        std::vector<double> rates;
+        std::vector<double> retained;
+        std::size_t injected = 0;
+        for (int run = 0; run < runs; ++run) {
+            auto builder = large(scenarios::single_satellite({"recognizer_loop:utterance"}));
+            builder.get_satellite("S0").options.encodings = {"JSON-HEX"};
+            builder.get_satellite("S0").options.ciphers = {"AES-GCM"};
+            auto hive = builder.start();
+            auto& satellite = hive.satellite("S0");
+            const protocol::BusMessage utterance(
+                "recognizer_loop:utterance",
+                protocol::JsonObject{{"utterances", protocol::JsonArray{"what time is it"}}});
+            hive.run_until_idle();
+            const long heap_before = heap_bytes();
+            const auto start = clock_type::now();
+            for (int i = 0; i < messages; ++i) {
+                satellite.send_bus(utterance);
+                if (i % 256 == 255)
+                    hive.run_until_idle();
+            }
+            hive.run_until_idle();
+            rates.push_back(messages / seconds_since(start));
+            retained.push_back(static_cast<double>(heap_bytes() - heap_before) / messages);
+            injected = hive.master("M0").agent().injected().size();
         }
-        hive.run_until_idle();
-        const double elapsed = seconds_since(start);
-        const auto injected = hive.master("M0").agent().injected().size();
-        std::printf("%-58s %12.0f hops/s  (%zu injected, %.3f s)\n",
-                    "sim: BUS hop satellite→master, AES-GCM JSON-HEX", messages / elapsed, injected,
-                    elapsed);
+        const double cold = rates.front();
+        std::vector<double> warm(rates.begin() + 1, rates.end());
+        std::sort(warm.begin(), warm.end());
+        std::sort(retained.begin(), retained.end());
+        std::printf("%-58s %12.0f hops/s  (first hive in the process; %zu injected)\n",
+                    "sim: BUS hop satellite→master, AES-GCM JSON-HEX, cold heap", cold, injected);
+        std::printf("%-58s %12.0f hops/s  (median of %zu later hives, range %.0f-%.0f)\n",
+                    "sim: BUS hop satellite→master, AES-GCM JSON-HEX, warm heap",
+                    warm[warm.size() / 2], warm.size(), warm.front(), warm.back());
+        // Everything a hop records is kept (both nodes' records, frames, decoded messages, the
+        // agent's copy): this is the heap it adds, which the hop pays for in page faults.
+        std::printf("%-58s %12.0f bytes/hop\n", "sim: heap kept per BUS hop (records + agent)",
+                    retained[retained.size() / 2]);
     }
 
     for (const std::size_t satellites : {100u, 1000u}) {
