@@ -11,6 +11,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <utility>
 
 namespace hivescope::protocol {
 
@@ -20,9 +24,39 @@ namespace hivescope::protocol {
 JsonObject::JsonObject(std::initializer_list<Member> members) {
     if (members.size() == 0)
         return;
-    own().reserve(members.size());
+    (void)own(members.size());
     for (const auto& member : members)
         set(member.first, member.second);
+}
+
+JsonObject::Storage* JsonObject::allocate(std::size_t capacity) {
+    static_assert(sizeof(Storage) % alignof(Member) == 0, "members start right after the header");
+    if (capacity > std::numeric_limits<std::uint32_t>::max())
+        throw std::length_error("JSON object too large");
+    void* raw = ::operator new(sizeof(Storage) + capacity * sizeof(Member));
+    auto* storage = new (raw) Storage;
+    storage->capacity = static_cast<std::uint32_t>(capacity);
+    return storage;
+}
+
+void JsonObject::release_storage(Storage* storage) noexcept {
+    if (storage == nullptr || storage->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
+        return;
+    std::destroy_n(storage->members(), storage->size);
+    storage->~Storage();
+    ::operator delete(storage);
+}
+
+JsonObject::Storage* JsonObject::clone(const Storage& source, std::size_t capacity) {
+    Storage* copy = allocate(std::max<std::size_t>(capacity, source.size));
+    try {
+        for (; copy->size < source.size; ++copy->size)
+            new (copy->members() + copy->size) Member(source.members()[copy->size]);
+    } catch (...) {
+        release_storage(copy);
+        throw;
+    }
+    return copy;
 }
 
 // A storage is shared only while frozen; an unfrozen one has exactly one owner.
@@ -33,14 +67,7 @@ JsonObject::Storage* JsonObject::copy_storage(Storage* source) {
         source->references.fetch_add(1, std::memory_order_relaxed);
         return source;
     }
-    auto* copy = new JsonObject::Storage;
-    copy->members = source->members;
-    return copy;
-}
-
-void JsonObject::release_storage(Storage* storage) noexcept {
-    if (storage != nullptr && storage->references.fetch_sub(1, std::memory_order_acq_rel) == 1)
-        delete storage;
+    return clone(*source, source->size);
 }
 
 JsonObject::JsonObject(const JsonObject& other) : storage_(copy_storage(other.storage_)) {}
@@ -66,31 +93,46 @@ JsonObject::~JsonObject() {
     release_storage(storage_);
 }
 
-std::vector<JsonObject::Member>& JsonObject::own(std::size_t capacity) {
+JsonObject::Storage& JsonObject::own(std::size_t capacity) {
     if (storage_ == nullptr) {
-        storage_ = new Storage;
-    } else if (storage_->references.load(std::memory_order_acquire) != 1) {
-        // Shared (so frozen): this copy gets its own members; their objects stay shared.
-        auto* copy = new Storage;
-        copy->members.reserve(std::max(capacity, storage_->members.size()));
-        copy->members.insert(copy->members.end(), storage_->members.begin(),
-                             storage_->members.end());
-        release_storage(std::exchange(storage_, copy));
-        return storage_->members;
-    } else {
-        // The only owner may change it; copies made from now on are deep again.
-        storage_->frozen = false;
+        storage_ = allocate(capacity);
+        return *storage_;
     }
-    storage_->members.reserve(capacity);
-    return storage_->members;
+    if (storage_->references.load(std::memory_order_acquire) != 1) {
+        // Shared (so frozen): this copy gets its own members; their objects stay shared.
+        release_storage(std::exchange(storage_, clone(*storage_, capacity)));
+        return *storage_;
+    }
+    // The only owner may change it; copies made from now on are deep again.
+    storage_->frozen = false;
+    if (capacity > storage_->capacity) {
+        Storage* grown = allocate(capacity);
+        // Members move without throwing (std::string and Json moves are noexcept).
+        std::uninitialized_move_n(storage_->members(), storage_->size, grown->members());
+        grown->size = storage_->size;
+        std::destroy_n(storage_->members(), storage_->size);
+        storage_->size = 0;
+        release_storage(std::exchange(storage_, grown));
+    }
+    return *storage_;
+}
+
+JsonObject::Member& JsonObject::append(std::string key, Json value) {
+    const std::size_t count = size();
+    const bool room = storage_ != nullptr && storage_->capacity > count;
+    Storage& storage = own(room ? count + 1 : std::max<std::size_t>(4, count * 2));
+    Member* slot = new (storage.members() + storage.size) Member(std::move(key), std::move(value));
+    ++storage.size;
+    return *slot;
 }
 
 void JsonObject::freeze() noexcept {
     // A frozen storage's members are frozen too (changing one thaws its parents first).
     if (storage_ == nullptr || storage_->frozen)
         return;
-    for (auto& member : storage_->members)
-        member.second.freeze();
+    for (Member* member = storage_->members(); member != storage_->members() + storage_->size;
+         ++member)
+        member->second.freeze();
     storage_->frozen = true;
 }
 
@@ -102,42 +144,38 @@ const Json* JsonObject::find(std::string_view key) const noexcept {
 }
 
 Json* JsonObject::find(std::string_view key) {
-    if (storage_ == nullptr)
+    if (std::as_const(*this).find(key) == nullptr)
         return nullptr;
-    for (auto& member : own())
+    for (auto& member : *this)
         if (member.first == key)
             return &member.second;
     return nullptr;
 }
 
 Json& JsonObject::set(std::string key, Json value) {
-    auto& members = own();
-    for (auto& member : members)
-        if (member.first == key) {
-            member.second = std::move(value);
-            return member.second;
-        }
-    members.emplace_back(std::move(key), std::move(value));
-    return members.back().second;
+    if (Json* existing = find(key)) {
+        *existing = std::move(value);
+        return *existing;
+    }
+    return append(std::move(key), std::move(value)).second;
 }
 
 Json& JsonObject::operator[](std::string_view key) {
-    auto& members = own();
-    for (auto& member : members)
-        if (member.first == key)
-            return member.second;
-    members.emplace_back(std::string(key), Json());
-    return members.back().second;
+    if (Json* existing = find(key))
+        return *existing;
+    return append(std::string(key), Json()).second;
 }
 
 bool JsonObject::erase(std::string_view key) {
-    const Json* present = static_cast<const JsonObject&>(*this).find(key);
-    if (present == nullptr)
+    if (std::as_const(*this).find(key) == nullptr)
         return false;
-    auto& members = own();
-    for (auto it = members.begin(); it != members.end(); ++it) {
-        if (it->first == key) {
-            members.erase(it);
+    Storage& storage = own();
+    Member* members = storage.members();
+    for (std::uint32_t i = 0; i < storage.size; ++i) {
+        if (members[i].first == key) {
+            std::move(members + i + 1, members + storage.size, members + i);
+            std::destroy_at(members + storage.size - 1);
+            --storage.size;
             return true;
         }
     }
@@ -153,7 +191,8 @@ void JsonObject::reserve(std::size_t n) {
 bool operator==(const JsonObject& a, const JsonObject& b) {
     if (a.storage_ == b.storage_)
         return true;
-    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+    const JsonObject::const_iterator a_begin = a.begin(), b_begin = b.begin();
+    return std::equal(a_begin, a_begin + a.size(), b_begin, b_begin + b.size());
 }
 
 void Json::freeze() noexcept {

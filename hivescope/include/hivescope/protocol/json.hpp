@@ -39,8 +39,8 @@ enum class JsonStyle {
 class JsonObject {
   public:
     using Member = std::pair<std::string, Json>;
-    using iterator = std::vector<Member>::iterator;
-    using const_iterator = std::vector<Member>::const_iterator;
+    using iterator = Member*;
+    using const_iterator = const Member*;
 
     JsonObject() noexcept = default;
     JsonObject(std::initializer_list<Member> members);
@@ -84,9 +84,12 @@ class JsonObject {
   private:
     friend class Json;
     struct Storage;
-    /// The members for writing, with room for `capacity`: a shared storage is copied first, a
-    /// frozen one thawed.
-    std::vector<Member>& own(std::size_t capacity = 0);
+    /// The storage for writing, with room for `capacity` members: a shared storage is copied
+    /// first, a frozen one thawed.
+    Storage& own(std::size_t capacity = 0);
+    static Storage* allocate(std::size_t capacity);
+    static Storage* clone(const Storage& source, std::size_t capacity);
+    Member& append(std::string key, Json value);
     void freeze() noexcept;
     static Storage* copy_storage(Storage* source);
     static void release_storage(Storage* storage) noexcept;
@@ -196,13 +199,21 @@ class Json {
 
 // Defined here rather than in JsonObject because they need Json complete (clang with
 // libstdc++ instantiates std::pair<std::string, Json> for them eagerly).
+// One allocation per object: the header, then `capacity` members of which the first `size` are
+// constructed.
 struct JsonObject::Storage {
     std::atomic<std::uint32_t> references{1};
     bool frozen = false;
-    std::vector<Member> members;
+    std::uint32_t size = 0;
+    std::uint32_t capacity = 0;
+
+    [[nodiscard]] Member* members() noexcept { return reinterpret_cast<Member*>(this + 1); }
+    [[nodiscard]] const Member* members() const noexcept {
+        return reinterpret_cast<const Member*>(this + 1);
+    }
 };
 inline std::size_t JsonObject::size() const noexcept {
-    return storage_ == nullptr ? 0 : storage_->members.size();
+    return storage_ == nullptr ? 0 : storage_->size;
 }
 inline bool JsonObject::empty() const noexcept {
     return size() == 0;
@@ -211,16 +222,19 @@ inline bool JsonObject::frozen() const noexcept {
     return storage_ != nullptr && storage_->frozen;
 }
 inline JsonObject::const_iterator JsonObject::begin() const noexcept {
-    return storage_ == nullptr ? const_iterator{} : storage_->members.cbegin();
+    return storage_ == nullptr ? nullptr : storage_->members();
 }
 inline JsonObject::const_iterator JsonObject::end() const noexcept {
-    return storage_ == nullptr ? const_iterator{} : storage_->members.cend();
+    return storage_ == nullptr ? nullptr : storage_->members() + storage_->size;
 }
 inline JsonObject::iterator JsonObject::begin() {
-    return storage_ == nullptr ? iterator{} : own().begin();
+    return storage_ == nullptr ? nullptr : own().members();
 }
 inline JsonObject::iterator JsonObject::end() {
-    return storage_ == nullptr ? iterator{} : own().end();
+    if (storage_ == nullptr)
+        return nullptr;
+    Storage& storage = own();
+    return storage.members() + storage.size;
 }
 
 /// The name of a kind ("object", "string", ...), for error messages.
