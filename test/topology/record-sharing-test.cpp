@@ -32,25 +32,34 @@ std::vector<const record::Record*> after(const record::Recorder& recorder, recor
             out.push_back(&entry);
     return out;
 }
+
+/// The master's in, verdict and inject records of one admitted BUS sent by S0.
+struct AdmittedBus {
+    const record::Record& in;
+    const record::Record& verdict;
+    const record::Record& inject;
+};
+
+AdmittedBus send_admitted(topology::Hive& hive, protocol::BusMessage bus) {
+    const auto mark = hive.recorder("M0").mark();
+    hive.satellite("S0").send_bus(std::move(bus));
+    REQUIRE(hive.run_until_idle());
+    const auto records = after(hive.recorder("M0"), mark);
+    REQUIRE(records.size() == 3);
+    REQUIRE(records[0]->kind == Kind::in);
+    REQUIRE(records[1]->kind == Kind::verdict);
+    REQUIRE(records[1]->outcome == Outcome::allowed);
+    REQUIRE(records[2]->kind == Kind::inject);
+    return {*records[0], *records[1], *records[2]};
+}
 } // namespace
 
 TEST_CASE("an admitted BUS: in as received, verdict stamped, inject rewritten",
           "[topology][record-sharing]") {
     auto hive = start({"speak"});
     auto& master = hive.master("M0");
-    const auto mark = hive.recorder("M0").mark();
-    hive.satellite("S0").send_bus(
-        protocol::BusMessage("speak", protocol::JsonObject{{"utterance", "hello"}}));
-    REQUIRE(hive.run_until_idle());
-    const auto records = after(hive.recorder("M0"), mark);
-    REQUIRE(records.size() == 3);
-    const auto& in = *records[0];
-    const auto& verdict = *records[1];
-    const auto& inject = *records[2];
-    REQUIRE(in.kind == Kind::in);
-    REQUIRE(verdict.kind == Kind::verdict);
-    REQUIRE(verdict.outcome == Outcome::allowed);
-    REQUIRE(inject.kind == Kind::inject);
+    const auto [in, verdict, inject] = send_admitted(
+        hive, protocol::BusMessage("speak", protocol::JsonObject{{"utterance", "hello"}}));
     // The claimed source_peer stays in the in record; the verdict has the link's peer id.
     CHECK(in.message->source_peer() == std::optional<std::string>("S0"));
     CHECK(verdict.message->source_peer() == std::optional<std::string>(in.peer));
@@ -112,15 +121,9 @@ TEST_CASE("records of one hop share the decoded objects instead of copying them"
           "[topology][record-sharing]") {
     auto hive = start({"speak"});
     auto& master = hive.master("M0");
-    const auto mark = hive.recorder("M0").mark();
-    hive.satellite("S0").send_bus(protocol::BusMessage(
-        "speak", protocol::JsonObject{{"utterance", "hello"}, {"lang", "en-us"}}));
-    REQUIRE(hive.run_until_idle());
-    const auto records = after(hive.recorder("M0"), mark);
-    REQUIRE(records.size() == 3);
-    const auto& in = *records[0];
-    const auto& verdict = *records[1];
-    const auto& inject = *records[2];
+    const auto [in, verdict, inject] = send_admitted(
+        hive, protocol::BusMessage(
+                  "speak", protocol::JsonObject{{"utterance", "hello"}, {"lang", "en-us"}}));
     const auto data_of = [](const record::Record& entry) -> const protocol::JsonObject& {
         return entry.message->payload().find("data")->as_object();
     };
