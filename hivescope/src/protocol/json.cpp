@@ -40,7 +40,11 @@ JsonObject::Storage* JsonObject::allocate(std::size_t capacity) {
 }
 
 void JsonObject::release_storage(Storage* storage) noexcept {
-    if (storage == nullptr || storage->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    if (storage == nullptr)
+        return;
+    // The sole owner needs no atomic decrement: no other thread can hold a reference to count.
+    if (storage->references.load(std::memory_order_acquire) != 1 &&
+        storage->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
         return;
     std::destroy_n(storage->members(), storage->size);
     storage->~Storage();
@@ -143,43 +147,47 @@ const Json* JsonObject::find(std::string_view key) const noexcept {
     return nullptr;
 }
 
+std::size_t JsonObject::index_of(std::string_view key) const noexcept {
+    if (storage_ != nullptr) {
+        const Member* members = storage_->members();
+        for (std::uint32_t i = 0; i < storage_->size; ++i)
+            if (members[i].first == key)
+                return i;
+    }
+    return absent;
+}
+
 Json* JsonObject::find(std::string_view key) {
-    if (std::as_const(*this).find(key) == nullptr)
-        return nullptr;
-    for (auto& member : *this)
-        if (member.first == key)
-            return &member.second;
-    return nullptr;
+    const std::size_t index = index_of(key);
+    return index == absent ? nullptr : &own().members()[index].second;
 }
 
 Json& JsonObject::set(std::string key, Json value) {
-    if (Json* existing = find(key)) {
-        *existing = std::move(value);
-        return *existing;
-    }
-    return append(std::move(key), std::move(value)).second;
+    const std::size_t index = index_of(key);
+    if (index == absent)
+        return append(std::move(key), std::move(value)).second;
+    Json& slot = own().members()[index].second;
+    slot = std::move(value);
+    return slot;
 }
 
 Json& JsonObject::operator[](std::string_view key) {
-    if (Json* existing = find(key))
-        return *existing;
-    return append(std::string(key), Json()).second;
+    const std::size_t index = index_of(key);
+    if (index == absent)
+        return append(std::string(key), Json()).second;
+    return own().members()[index].second;
 }
 
 bool JsonObject::erase(std::string_view key) {
-    if (std::as_const(*this).find(key) == nullptr)
+    const std::size_t index = index_of(key);
+    if (index == absent)
         return false;
     Storage& storage = own();
     Member* members = storage.members();
-    for (std::uint32_t i = 0; i < storage.size; ++i) {
-        if (members[i].first == key) {
-            std::move(members + i + 1, members + storage.size, members + i);
-            std::destroy_at(members + storage.size - 1);
-            --storage.size;
-            return true;
-        }
-    }
-    return false;
+    std::move(members + index + 1, members + storage.size, members + index);
+    std::destroy_at(members + storage.size - 1);
+    --storage.size;
+    return true;
 }
 
 void JsonObject::reserve(std::size_t n) {

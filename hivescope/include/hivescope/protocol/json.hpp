@@ -90,6 +90,9 @@ class JsonObject {
     static Storage* allocate(std::size_t capacity);
     static Storage* clone(const Storage& source, std::size_t capacity);
     Member& append(std::string key, Json value);
+    static constexpr std::size_t absent = static_cast<std::size_t>(-1);
+    /// The position of `key`, or `absent`.
+    [[nodiscard]] std::size_t index_of(std::string_view key) const noexcept;
     void freeze() noexcept;
     static Storage* copy_storage(Storage* source);
     static void release_storage(Storage* storage) noexcept;
