@@ -40,11 +40,7 @@ JsonObject::Storage* JsonObject::allocate(std::size_t capacity) {
 }
 
 void JsonObject::release_storage(Storage* storage) noexcept {
-    if (storage == nullptr)
-        return;
-    // The sole owner needs no atomic decrement: no other thread can hold a reference to count.
-    if (storage->references.load(std::memory_order_acquire) != 1 &&
-        storage->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    if (storage == nullptr || storage->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
         return;
     std::destroy_n(storage->members(), storage->size);
     storage->~Storage();
@@ -141,10 +137,8 @@ void JsonObject::freeze() noexcept {
 }
 
 const Json* JsonObject::find(std::string_view key) const noexcept {
-    for (const auto& member : *this)
-        if (member.first == key)
-            return &member.second;
-    return nullptr;
+    const std::size_t index = index_of(key);
+    return index == absent ? nullptr : &storage_->members()[index].second;
 }
 
 std::size_t JsonObject::index_of(std::string_view key) const noexcept {
@@ -199,8 +193,7 @@ void JsonObject::reserve(std::size_t n) {
 bool operator==(const JsonObject& a, const JsonObject& b) {
     if (a.storage_ == b.storage_)
         return true;
-    const JsonObject::const_iterator a_begin = a.begin(), b_begin = b.begin();
-    return std::equal(a_begin, a_begin + a.size(), b_begin, b_begin + b.size());
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
 void Json::freeze() noexcept {
