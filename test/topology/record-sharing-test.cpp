@@ -147,3 +147,39 @@ TEST_CASE("records of one hop share the decoded objects instead of copying them"
     CHECK(injected.data().find("utterance")->as_string() == "hello");
     CHECK(data_of(in).find("utterance")->as_string() == "hello");
 }
+
+TEST_CASE("a satellite's BUS messages share its session object", "[topology][record-sharing]") {
+    auto hive = start({"speak"});
+    auto& satellite = hive.satellite("S0");
+    const auto mark = hive.recorder("S0").mark();
+    satellite.send_bus(protocol::BusMessage("speak"));
+    satellite.send_bus(protocol::BusMessage("speak"));
+    REQUIRE(hive.run_until_idle());
+    std::vector<const protocol::JsonObject*> sessions;
+    for (const auto& entry : hive.recorder("S0").since(mark))
+        if (entry.kind == Kind::out)
+            sessions.push_back(
+                &entry.message->payload().find("context")->find("session")->as_object());
+    REQUIRE(sessions.size() == 2);
+    // Both carry the satellite's session as it stands, without a copy each.
+    CHECK(shares_storage(*sessions[0], *sessions[1]));
+    CHECK(shares_storage(*sessions[0], satellite.role().session().as_object()));
+    CHECK(sessions[0]->find("session_id")->as_string() == satellite.role().session_id());
+
+    // A caller's own session is completed, not replaced by ours.
+    protocol::BusMessage own("speak");
+    own.set_session(protocol::JsonObject{{"lang", "pt-pt"}});
+    const auto before = hive.recorder("S0").mark();
+    satellite.send_bus(own);
+    REQUIRE(hive.run_until_idle());
+    const record::Record* sent = nullptr;
+    for (const auto& entry : hive.recorder("S0").since(before))
+        if (entry.kind == Kind::out)
+            sent = &entry;
+    REQUIRE(sent != nullptr);
+    const auto& session = *sent->message->payload().find("context")->find("session");
+    CHECK(session.find("lang")->as_string() == "pt-pt");
+    CHECK(session.find("session_id")->as_string() == satellite.role().session_id());
+    CHECK(session.find("site_id")->as_string() ==
+          satellite.role().session().find("site_id")->as_string());
+}

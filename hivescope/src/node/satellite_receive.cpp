@@ -138,6 +138,7 @@ void SatelliteRole::deliver_bus(BusMessage bus, const Delivery& delivery) {
         session != nullptr && bus.session_id() == session_id_) {
         session_ = *session;
         session_["site_id"] = Json(core_.site_id());
+        session_.freeze();
         bus.set_session(session_);
     }
     // 2. What was addressed to us is, on our bus, where the message comes from.

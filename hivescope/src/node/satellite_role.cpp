@@ -66,6 +66,8 @@ SatelliteRole::SatelliteRole(NodeCore& core, SatelliteOptions options)
     session_id_ = options_.session_id ? *options_.session_id : core_.new_id();
     session_ =
         Json(JsonObject{{"session_id", Json(session_id_)}, {"site_id", Json(core_.site_id())}});
+    // Every BUS carries a copy: frozen, the copies share it.
+    session_.freeze();
     core_.upstream = this;
     // In a relay the master half routes the shared agent's messages; it may call route_local.
     if (core_.downstream == nullptr)
@@ -496,8 +498,14 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
     Json* existing = context.as_object().find("session");
     if (existing == nullptr || !existing->is_object())
         existing = &(context["session"] = session_);
-    (*existing)["session_id"] = Json(session_id_);
-    (*existing)["site_id"] = Json(core_.site_id());
+    // Written only when they differ, so a copy of our (frozen) session stays shared.
+    const auto ensure = [existing](std::string_view key, const std::string& value) {
+        const Json* current = std::as_const(*existing).find(key);
+        if (current == nullptr || !current->is_string() || current->as_string() != value)
+            (*existing)[key] = Json(value);
+    };
+    ensure("session_id", session_id_);
+    ensure("site_id", core_.site_id());
     return message;
 }
 

@@ -27,6 +27,20 @@ SeededRandom::SeededRandom(std::uint64_t seed, std::string_view stream)
     SHA256(material.data(), material.size(), key_.data());
 }
 
+SeededRandom::SeededRandom(const SeededRandom& other)
+    : seed_(other.seed_), key_(other.key_), block_(other.block_), buffer_(other.buffer_),
+      used_(other.used_), stream_name_(other.stream_name_) {}
+
+SeededRandom& SeededRandom::operator=(const SeededRandom& other) {
+    if (this != &other)
+        *this = SeededRandom(other);
+    return *this;
+}
+
+void SeededRandom::ContextFree::operator()(EVP_CIPHER_CTX* context) const noexcept {
+    EVP_CIPHER_CTX_free(context);
+}
+
 void SeededRandom::fill(std::span<std::uint8_t> out) {
     std::size_t written = 0;
     while (written < out.size()) {
@@ -37,16 +51,23 @@ void SeededRandom::fill(std::span<std::uint8_t> out) {
             for (int i = 0; i < 8; ++i)
                 iv[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(block_ >> (8 * i));
             ++block_;
-            std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(
-                EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+            if (!keystream_) {
+                keystream_.reset(EVP_CIPHER_CTX_new());
+                if (!keystream_ || EVP_EncryptInit_ex(keystream_.get(), EVP_chacha20(), nullptr,
+                                                      nullptr, nullptr) != 1) {
+                    keystream_.reset();
+                    throw ProtocolError(ErrorCode::crypto_error, "ChaCha20 keystream failed");
+                }
+            }
             std::array<std::uint8_t, 64> zeros{};
             int len = 0;
-            if (!ctx ||
-                EVP_EncryptInit_ex(ctx.get(), EVP_chacha20(), nullptr, key_.data(), iv.data()) !=
+            if (EVP_EncryptInit_ex(keystream_.get(), nullptr, nullptr, key_.data(), iv.data()) !=
                     1 ||
-                EVP_EncryptUpdate(ctx.get(), buffer_.data(), &len, zeros.data(),
-                                  static_cast<int>(zeros.size())) != 1)
+                EVP_EncryptUpdate(keystream_.get(), buffer_.data(), &len, zeros.data(),
+                                  static_cast<int>(zeros.size())) != 1) {
+                keystream_.reset(); // unknown state: start from a fresh context next time
                 throw ProtocolError(ErrorCode::crypto_error, "ChaCha20 keystream failed");
+            }
             used_ = 0;
         }
         const std::size_t take = std::min(out.size() - written, buffer_.size() - used_);

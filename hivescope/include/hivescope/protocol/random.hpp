@@ -8,9 +8,12 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+
+struct evp_cipher_ctx_st; // OpenSSL's EVP_CIPHER_CTX
 
 namespace hivescope::protocol {
 
@@ -39,6 +42,12 @@ class SystemRandom final : public RandomSource {
 class SeededRandom final : public RandomSource {
   public:
     explicit SeededRandom(std::uint64_t seed, std::string_view stream = {});
+    // A copy continues the same stream from the same position; it makes its own cipher context.
+    SeededRandom(const SeededRandom& other);
+    SeededRandom& operator=(const SeededRandom& other);
+    SeededRandom(SeededRandom&&) noexcept = default;
+    SeededRandom& operator=(SeededRandom&&) noexcept = default;
+    ~SeededRandom() override = default;
     void fill(std::span<std::uint8_t> out) override;
     /// An independent stream derived from this one's seed and `name` (not from its position).
     [[nodiscard]] SeededRandom fork(std::string_view name) const;
@@ -51,6 +60,12 @@ class SeededRandom final : public RandomSource {
     std::array<std::uint8_t, 64> buffer_{}; ///< current keystream block
     std::size_t used_ = 64;                 ///< bytes of buffer_ already handed out
     std::string stream_name_;
+    // Kept between refills: creating a context (and OpenSSL 3's implicit cipher fetch) costs
+    // more than the 64-byte block it produces, and every encrypted frame draws a nonce.
+    struct ContextFree {
+        void operator()(evp_cipher_ctx_st* context) const noexcept;
+    };
+    std::unique_ptr<evp_cipher_ctx_st, ContextFree> keystream_;
 };
 
 /// Hands out pre-arranged byte strings in order, e.g. the fixed IVs a vector was recorded with.
