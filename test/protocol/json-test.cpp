@@ -88,6 +88,11 @@ TEST_CASE("separators differ by dialect", "[json]") {
 TEST_CASE("objects keep insertion order; duplicate keys keep the first position", "[json]") {
     const Json parsed = Json::parse(R"({"z": 1, "a": 2, "z": 3})");
     CHECK(parsed.dump() == R"({"z": 3, "a": 2})");
+    // A repeated key whose earlier value was a container: the last value replaces it whole.
+    const Json nested = Json::parse(
+        R"({"a": {"x": [1, 2]}, "b": "a string longer than sixteen", "a": {"y": [3]}, "a": [4]})");
+    CHECK(nested.dump() == R"({"a": [4], "b": "a string longer than sixteen"})");
+    CHECK(nested.as_object().size() == 2);
     Json built = Json::object();
     built["b"] = 1;
     built["a"] = 2;

@@ -84,6 +84,13 @@ std::optional<BinaryHandler> binary_handler(std::uint8_t code) {
     }
 }
 
+// BusMessage::session_id() without the copy: a view into `bus`, valid until it changes.
+std::string_view session_id_of(const BusMessage& bus) noexcept {
+    const Json* session = bus.session();
+    const Json* id = session != nullptr ? session->find("session_id") : nullptr;
+    return id != nullptr && id->is_string() ? std::string_view(id->as_string()) : "default";
+}
+
 } // namespace
 
 // ---- B.5 ----------------------------------------------------------------------------------------
@@ -92,7 +99,7 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
                                             const HiveMessage& carrier,
                                             const std::string* query_id) {
     // 1. Default session.
-    const std::string session_id = bus.session_id();
+    const std::string_view session_id = session_id_of(bus);
     if (session_id == "default" && !record.is_admin) {
         deny(link, carrier, bus.type(), "session_id_default_forbidden",
              "session_id 'default' is reserved for admins");

@@ -40,7 +40,13 @@ JsonObject::Storage* JsonObject::allocate(std::size_t capacity) {
 }
 
 void JsonObject::release_storage(Storage* storage) noexcept {
-    if (storage == nullptr || storage->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    if (storage == nullptr)
+        return;
+    // The sole owner (most objects, always during a parse) skips the locked decrement: no one
+    // else holds a reference that could be copied meanwhile. The acquire load pairs with the
+    // release of the last other owner's decrement.
+    if (storage->references.load(std::memory_order_acquire) != 1 &&
+        storage->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
         return;
     std::destroy_n(storage->members(), storage->size);
     storage->~Storage();
@@ -690,49 +696,87 @@ void check_dom_depth(simdjson::dom::element element, std::size_t depth, std::siz
     }
 }
 
+// Builds the tree in place, each string and member constructed once where it will live: the
+// parse of a 400-byte BUS was dominated by moving temporaries into their parents.
+struct JsonBuilder {
+    static void fill(Json& out, simdjson::dom::element element, std::size_t depth,
+                     std::size_t max_depth) {
+        using simdjson::dom::element_type;
+        switch (element.type()) {
+        case element_type::NULL_VALUE:
+            out.value_.emplace<std::monostate>();
+            return;
+        case element_type::BOOL:
+            out.value_.emplace<bool>(element.get_bool().value_unsafe());
+            return;
+        case element_type::INT64:
+            out.value_.emplace<std::int64_t>(element.get_int64().value_unsafe());
+            return;
+        case element_type::UINT64:
+            // Json(unsigned) keeps values that fit an int64 signed, as Python has one int type.
+            out = Json(static_cast<unsigned long long>(element.get_uint64().value_unsafe()));
+            return;
+        case element_type::DOUBLE:
+            out.value_.emplace<double>(element.get_double().value_unsafe());
+            return;
+        case element_type::STRING:
+            out.value_.emplace<std::string>(element.get_string().value_unsafe());
+            return;
+        case element_type::ARRAY: {
+            if (depth >= max_depth)
+                too_deep(max_depth);
+            // Materialise the array before iterating: iterating the temporary result trips GCC
+            // 12's dangling-pointer analysis inside simdjson at -O2.
+            simdjson::dom::array source;
+            if (element.get_array().get(source) != simdjson::SUCCESS)
+                throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON array");
+            auto& items = out.value_.emplace<JsonArray>();
+            items.reserve(source.size());
+            for (auto child : source)
+                fill(items.emplace_back(), child, depth + 1, max_depth);
+            return;
+        }
+        case element_type::OBJECT: {
+            if (depth >= max_depth)
+                too_deep(max_depth);
+            simdjson::dom::object source;
+            if (element.get_object().get(source) != simdjson::SUCCESS)
+                throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON object");
+            auto& object = out.value_.emplace<JsonObject>();
+            // Exactly the room it needs (less only with repeated keys): parsed trees are
+            // recorded and kept.
+            object.reserve(source.size());
+            for (auto field : source)
+                fill(member(object, field.key), field.value, depth + 1, max_depth);
+            return;
+        }
+        }
+        throw ProtocolError(ErrorCode::malformed_json, "unexpected JSON element");
+    }
+
+    // The slot for `key`: a new member, or for a repeated key the first one's, emptied (the last
+    // value wins in its first position, as json.loads builds a dict).
+    static Json& member(JsonObject& object, std::string_view key) {
+        if (const std::size_t index = object.index_of(key); index != JsonObject::absent) {
+            Json& slot = object.storage_->members()[index].second;
+            slot = Json();
+            return slot;
+        }
+        const std::size_t count = object.size();
+        const bool room = object.storage_ != nullptr && object.storage_->capacity > count;
+        JsonObject::Storage& storage =
+            object.own(room ? count : std::max<std::size_t>(4, count * 2));
+        auto* slot = new (storage.members() + storage.size) JsonObject::Member(
+            std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
+        ++storage.size;
+        return slot->second;
+    }
+};
+
 Json dom_to_json(simdjson::dom::element element, std::size_t depth, std::size_t max_depth) {
-    using simdjson::dom::element_type;
-    switch (element.type()) {
-    case element_type::NULL_VALUE:
-        return Json();
-    case element_type::BOOL:
-        return Json(bool(element.get_bool().value_unsafe()));
-    case element_type::INT64:
-        return Json(static_cast<long long>(element.get_int64().value_unsafe()));
-    case element_type::UINT64:
-        return Json(static_cast<unsigned long long>(element.get_uint64().value_unsafe()));
-    case element_type::DOUBLE:
-        return Json(element.get_double().value_unsafe());
-    case element_type::STRING:
-        return Json(std::string(element.get_string().value_unsafe()));
-    case element_type::ARRAY: {
-        if (depth >= max_depth)
-            too_deep(max_depth);
-        // Materialise the array before iterating: iterating the temporary result trips GCC 12's
-        // dangling-pointer analysis inside simdjson at -O2.
-        simdjson::dom::array source;
-        if (element.get_array().get(source) != simdjson::SUCCESS)
-            throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON array");
-        JsonArray items;
-        items.reserve(source.size());
-        for (auto child : source)
-            items.push_back(dom_to_json(child, depth + 1, max_depth));
-        return Json(std::move(items));
-    }
-    case element_type::OBJECT: {
-        if (depth >= max_depth)
-            too_deep(max_depth);
-        JsonObject object;
-        simdjson::dom::object source;
-        if (element.get_object().get(source) != simdjson::SUCCESS)
-            throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON object");
-        object.reserve(source.size());
-        for (auto field : source)
-            object.set(std::string(field.key), dom_to_json(field.value, depth + 1, max_depth));
-        return Json(std::move(object));
-    }
-    }
-    throw ProtocolError(ErrorCode::malformed_json, "unexpected JSON element");
+    Json out;
+    JsonBuilder::fill(out, element, depth, max_depth);
+    return out;
 }
 
 simdjson::dom::element parse_dom(std::string_view text, const JsonParseLimits& limits) {

@@ -17,6 +17,9 @@
 namespace hivescope::protocol {
 
 class Json;
+namespace detail {
+struct JsonBuilder; // the parser's in-place construction (json.cpp)
+}
 
 /// The three ways the reference stack prints JSON (see protocol.md A.13 trap 2).
 enum class JsonStyle {
@@ -83,6 +86,7 @@ class JsonObject {
 
   private:
     friend class Json;
+    friend struct detail::JsonBuilder;
     struct Storage;
     /// The storage for writing, with room for `capacity` members: a shared storage is copied
     /// first, a frozen one thawed.
@@ -195,6 +199,7 @@ class Json {
     friend bool operator==(const Json& a, const Json& b);
 
   private:
+    friend struct detail::JsonBuilder;
     std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, JsonArray,
                  JsonObject>
         value_;
