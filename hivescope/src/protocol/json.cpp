@@ -14,6 +14,7 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 namespace hivescope::protocol {
@@ -675,23 +676,30 @@ Json::Kind dom_kind(simdjson::dom::element element) noexcept {
     return Json::Kind::null;
 }
 
+namespace {
+// A container's elements, once its depth is allowed. Materialised before iterating: iterating
+// the temporary result trips GCC 12's dangling-pointer analysis inside simdjson at -O2.
+template <class Container>
+Container container_at(simdjson::dom::element element, std::size_t depth, std::size_t max_depth) {
+    if (depth >= max_depth)
+        too_deep(max_depth);
+    Container source;
+    if (element.get(source) != simdjson::SUCCESS)
+        throw ProtocolError(ErrorCode::malformed_json,
+                            std::is_same_v<Container, simdjson::dom::array>
+                                ? "unreadable JSON array"
+                                : "unreadable JSON object");
+    return source;
+}
+} // namespace
+
 void check_dom_depth(simdjson::dom::element element, std::size_t depth, std::size_t max_depth) {
     using simdjson::dom::element_type;
     if (element.type() == element_type::ARRAY) {
-        if (depth >= max_depth)
-            too_deep(max_depth);
-        simdjson::dom::array source;
-        if (element.get_array().get(source) != simdjson::SUCCESS)
-            throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON array");
-        for (auto child : source)
+        for (auto child : container_at<simdjson::dom::array>(element, depth, max_depth))
             check_dom_depth(child, depth + 1, max_depth);
     } else if (element.type() == element_type::OBJECT) {
-        if (depth >= max_depth)
-            too_deep(max_depth);
-        simdjson::dom::object source;
-        if (element.get_object().get(source) != simdjson::SUCCESS)
-            throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON object");
-        for (auto field : source)
+        for (auto field : container_at<simdjson::dom::object>(element, depth, max_depth))
             check_dom_depth(field.value, depth + 1, max_depth);
     }
 }
@@ -723,13 +731,8 @@ struct JsonBuilder {
             out.value_.emplace<std::string>(element.get_string().value_unsafe());
             return;
         case element_type::ARRAY: {
-            if (depth >= max_depth)
-                too_deep(max_depth);
-            // Materialise the array before iterating: iterating the temporary result trips GCC
-            // 12's dangling-pointer analysis inside simdjson at -O2.
-            simdjson::dom::array source;
-            if (element.get_array().get(source) != simdjson::SUCCESS)
-                throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON array");
+            const simdjson::dom::array source =
+                container_at<simdjson::dom::array>(element, depth, max_depth);
             auto& items = out.value_.emplace<JsonArray>();
             items.reserve(source.size());
             for (auto child : source)
@@ -737,11 +740,8 @@ struct JsonBuilder {
             return;
         }
         case element_type::OBJECT: {
-            if (depth >= max_depth)
-                too_deep(max_depth);
-            simdjson::dom::object source;
-            if (element.get_object().get(source) != simdjson::SUCCESS)
-                throw ProtocolError(ErrorCode::malformed_json, "unreadable JSON object");
+            const simdjson::dom::object source =
+                container_at<simdjson::dom::object>(element, depth, max_depth);
             auto& object = out.value_.emplace<JsonObject>();
             // Exactly the room it needs (less only with repeated keys): parsed trees are
             // recorded and kept.
