@@ -192,3 +192,35 @@ TEST_CASE("OVOS bus messages: session access and reply", "[json-codec][bus]") {
     CHECK_THROWS_AS(BusMessage::from_json(Json::parse(R"({"type": "x", "data": []})")),
                     ProtocolError);
 }
+
+TEST_CASE("addressing fields are values: copied, cleared and compared like the rest",
+          "[json-codec][hive-message]") {
+    HiveMessage plain(MessageType::bus, Json{{"type", "speak"}});
+    HiveMessage addressed = plain;
+    addressed.set_node("M0").set_target_site_id("kitchen").set_target_pubkey("PEM");
+    addressed.set_target_peers({"a", "b"});
+    CHECK(addressed != plain);
+    CHECK(plain.node() == std::nullopt);
+    CHECK(plain.target_peers().empty());
+
+    // A copy owns its fields: changing it leaves the original as it was.
+    HiveMessage copy = addressed;
+    CHECK(copy == addressed);
+    copy.set_target_site_id("garage").set_target_peers({"c"});
+    CHECK(addressed.target_site_id() == std::optional<std::string>("kitchen"));
+    CHECK(addressed.target_peers() == std::vector<std::string>{"a", "b"});
+    CHECK(copy != addressed);
+
+    // Clearing every field makes it equal to a message that never had them.
+    copy.set_node(std::nullopt).set_target_site_id(std::nullopt).set_target_pubkey(std::nullopt);
+    copy.set_target_peers({});
+    CHECK(copy == plain);
+    // They still reach the wire as before.
+    CHECK(serialize_json(addressed).find(R"("target_site_id": "kitchen")") != std::string::npos);
+    CHECK(parse_json_message(serialize_json(addressed)).target_pubkey() ==
+          std::optional<std::string>("PEM"));
+    // A hop from update_hop_data names the explicit target peers.
+    addressed.set_source_peer("S0").update_hop_data();
+    REQUIRE(addressed.route().size() == 1);
+    CHECK(addressed.route()[0].targets == std::vector<std::string>{"a", "b"});
+}

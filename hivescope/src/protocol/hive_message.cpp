@@ -59,10 +59,9 @@ HiveMessage HiveMessage::bus(const BusMessage& message, MessageType type) {
 }
 
 HiveMessage::HiveMessage(const HiveMessage& other)
-    : type_(other.type_), metadata_(other.metadata_), route_(other.route_), node_(other.node_),
-      target_site_id_(other.target_site_id_), target_pubkey_(other.target_pubkey_),
-      source_peer_(other.source_peer_), target_peers_(other.target_peers_),
-      bin_type_(other.bin_type_) {
+    : type_(other.type_), bin_type_(other.bin_type_), metadata_(other.metadata_),
+      route_(other.route_), source_peer_(other.source_peer_),
+      addressing_(other.addressing_ ? std::make_unique<Addressing>(*other.addressing_) : nullptr) {
     switch (other.payload_kind()) {
     case PayloadKind::object:
         payload_ = std::get<Json>(other.payload_);
@@ -148,16 +147,30 @@ HiveMessage& HiveMessage::set_metadata(Json metadata) {
     return *this;
 }
 
+const HiveMessage::Addressing& HiveMessage::unaddressed() noexcept {
+    static const Addressing none;
+    return none;
+}
+
+HiveMessage::Addressing& HiveMessage::addressing_for_write() {
+    if (!addressing_)
+        addressing_ = std::make_unique<Addressing>();
+    return *addressing_;
+}
+
 HiveMessage& HiveMessage::set_node(std::optional<std::string> value) {
-    node_ = std::move(value);
+    if (value || addressing_)
+        addressing_for_write().node = std::move(value);
     return *this;
 }
 HiveMessage& HiveMessage::set_target_site_id(std::optional<std::string> value) {
-    target_site_id_ = std::move(value);
+    if (value || addressing_)
+        addressing_for_write().target_site_id = std::move(value);
     return *this;
 }
 HiveMessage& HiveMessage::set_target_pubkey(std::optional<std::string> value) {
-    target_pubkey_ = std::move(value);
+    if (value || addressing_)
+        addressing_for_write().target_pubkey = std::move(value);
     return *this;
 }
 HiveMessage& HiveMessage::set_source_peer(std::optional<std::string> value) {
@@ -165,7 +178,8 @@ HiveMessage& HiveMessage::set_source_peer(std::optional<std::string> value) {
     return *this;
 }
 HiveMessage& HiveMessage::set_target_peers(std::vector<std::string> value) {
-    target_peers_ = std::move(value);
+    if (!value.empty() || addressing_)
+        addressing_for_write().target_peers = std::move(value);
     return *this;
 }
 
@@ -173,8 +187,9 @@ HiveMessage& HiveMessage::update_hop_data() {
     if (!source_peer_ || source_peer_->empty())
         throw ProtocolError(ErrorCode::invalid_argument,
                             "update_hop_data needs a source_peer to name the hop");
+    const auto& peers = target_peers();
     std::vector<std::string> targets =
-        target_peers_.empty() ? std::vector<std::string>{*source_peer_} : target_peers_;
+        peers.empty() ? std::vector<std::string>{*source_peer_} : peers;
     route_.push_back(RouteHop{*source_peer_, std::move(targets)});
     return *this;
 }
@@ -200,9 +215,8 @@ bool operator==(const HiveMessage& a, const HiveMessage& b) {
         break;
     }
     return same_payload && a.metadata_ == b.metadata_ && a.route_ == b.route_ &&
-           a.node_ == b.node_ && a.target_site_id_ == b.target_site_id_ &&
-           a.target_pubkey_ == b.target_pubkey_ && a.source_peer_ == b.source_peer_ &&
-           a.target_peers_ == b.target_peers_ && a.bin_type_ == b.bin_type_;
+           a.source_peer_ == b.source_peer_ && a.addressing() == b.addressing() &&
+           a.bin_type_ == b.bin_type_;
 }
 
 } // namespace hivescope::protocol

@@ -75,19 +75,21 @@ class HiveMessage {
     [[nodiscard]] const std::vector<RouteHop>& route() const noexcept { return route_; }
     [[nodiscard]] std::vector<RouteHop>& route() noexcept { return route_; }
 
-    [[nodiscard]] const std::optional<std::string>& node() const noexcept { return node_; }
+    [[nodiscard]] const std::optional<std::string>& node() const noexcept {
+        return addressing().node;
+    }
     [[nodiscard]] const std::optional<std::string>& target_site_id() const noexcept {
-        return target_site_id_;
+        return addressing().target_site_id;
     }
     [[nodiscard]] const std::optional<std::string>& target_pubkey() const noexcept {
-        return target_pubkey_;
+        return addressing().target_pubkey;
     }
     [[nodiscard]] const std::optional<std::string>& source_peer() const noexcept {
         return source_peer_;
     }
     /// Accepted on input, never emitted (protocol.md A.3).
     [[nodiscard]] const std::vector<std::string>& target_peers() const noexcept {
-        return target_peers_;
+        return addressing().target_peers;
     }
     HiveMessage& set_node(std::optional<std::string> value);
     HiveMessage& set_target_site_id(std::optional<std::string> value);
@@ -118,16 +120,29 @@ class HiveMessage {
   private:
     HiveMessage() = default;
 
+    // The addressing fields most messages leave unset, kept out of line: a hop records its
+    // message several times, and inline they were half of every copy.
+    struct Addressing {
+        std::optional<std::string> node;
+        std::optional<std::string> target_site_id;
+        std::optional<std::string> target_pubkey;
+        std::vector<std::string> target_peers;
+
+        friend bool operator==(const Addressing&, const Addressing&) = default;
+    };
+    [[nodiscard]] static const Addressing& unaddressed() noexcept;
+    [[nodiscard]] const Addressing& addressing() const noexcept {
+        return addressing_ ? *addressing_ : unaddressed();
+    }
+    Addressing& addressing_for_write();
+
     MessageType type_ = MessageType::handshake;
+    std::uint8_t bin_type_ = 0;
     std::variant<Json, std::unique_ptr<HiveMessage>, Bytes> payload_;
     Json metadata_ = Json::object();
     std::vector<RouteHop> route_;
-    std::optional<std::string> node_;
-    std::optional<std::string> target_site_id_;
-    std::optional<std::string> target_pubkey_;
     std::optional<std::string> source_peer_;
-    std::vector<std::string> target_peers_;
-    std::uint8_t bin_type_ = 0;
+    std::unique_ptr<Addressing> addressing_; ///< null while every field in it is unset
 };
 
 } // namespace hivescope::protocol
