@@ -6,6 +6,10 @@
 #include "hivescope/record/recorder.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
 
 using namespace hivescope;
 using namespace hivescope::record;
@@ -77,4 +81,32 @@ TEST_CASE("digests change with any record and match for equal logs", "[record]")
     CHECK(a.digest() == b.digest());
     b.append(bus_record("y", Kind::in));
     CHECK(a.digest() != b.digest());
+}
+
+TEST_CASE("a long log keeps every record in place and in order", "[record]") {
+    // Past the doubling blocks (4 … 128 records) into the fixed ones, ending mid-block.
+    constexpr std::size_t count = 1000;
+    auto recorder = std::make_unique<Recorder>();
+    const Record& first = recorder->append(bus_record("t0", Kind::in));
+    std::vector<const Record*> addresses{&first};
+    const RecordView early = recorder->snapshot();
+    for (std::size_t i = 1; i < count; ++i)
+        addresses.push_back(&recorder->append(bus_record("t" + std::to_string(i), Kind::in)));
+
+    REQUIRE(recorder->size() == count);
+    for (std::size_t i = 0; i < count; ++i) {
+        // Appending never moved an earlier record.
+        CHECK(&(*recorder)[i] == addresses[i]);
+        CHECK((*recorder)[i].sequence == i);
+        CHECK((*recorder)[i].bus_type() == "t" + std::to_string(i));
+    }
+    CHECK(std::distance(recorder->begin(), recorder->end()) == static_cast<long>(count));
+    CHECK(recorder->since(Mark{count - 3}).begin()->bus_type() == "t997");
+    // A view outlives its recorder and still reads the records it covers.
+    const RecordView all = recorder->snapshot();
+    recorder.reset();
+    CHECK(early.size() == 1);
+    CHECK(early[0].bus_type() == "t0");
+    CHECK(all[count - 1].bus_type() == "t999");
+    CHECK(all[255].sequence == 255);
 }

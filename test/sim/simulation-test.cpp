@@ -40,6 +40,25 @@ TEST_CASE("cancelled events never run", "[sim]") {
     sim.run_until_idle();
     CHECK(runs == 1);
     CHECK_FALSE(sim.cancel(12345));
+    CHECK_FALSE(sim.cancel(0));
+    CHECK(sim.pending_events() == 0);
+}
+
+TEST_CASE("an event that ran cannot be cancelled", "[sim]") {
+    Simulation sim;
+    int runs = 0;
+    const auto first = sim.schedule_after(1ms, [&] { ++runs; });
+    const auto second = sim.schedule_after(5ms, [&] { ++runs; });
+    sim.run_for(2ms);
+    CHECK(runs == 1);
+    CHECK_FALSE(sim.cancel(first));
+    CHECK(sim.pending_events() == 1);
+    // An event may cancel a later one while running.
+    sim.schedule_after(1ms, [&] { CHECK(sim.cancel(second)); });
+    CHECK(sim.pending_events() == 2);
+    sim.run_until_idle();
+    CHECK(runs == 1);
+    CHECK(sim.pending_events() == 0);
 }
 
 TEST_CASE("run_for advances the clock even with nothing to do", "[sim]") {

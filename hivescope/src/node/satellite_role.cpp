@@ -460,15 +460,9 @@ namespace {
 // The context keys prepare_bus fills in.
 constexpr std::string_view prepared_keys[] = {"source", "platform", "destination", "session"};
 
-// HiveMessage::bus for a message we own: its data and context are moved into the payload
-// (`{"type", "data", "context"}`, as BusMessage::to_json) instead of copied.
+// HiveMessage::bus for a message we own: its fields are moved into the payload, not copied.
 HiveMessage bus_envelope(BusMessage message) {
-    protocol::JsonObject payload;
-    payload.reserve(3);
-    payload.set("type", message.type());
-    payload.set("data", std::move(message.data()));
-    payload.set("context", std::move(message.context()));
-    return HiveMessage(MessageType::bus, Json(std::move(payload)));
+    return HiveMessage(MessageType::bus, std::move(message).to_json());
 }
 } // namespace
 

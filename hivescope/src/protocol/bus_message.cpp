@@ -48,12 +48,20 @@ BusMessage BusMessage::from_json(const Json& payload) {
     return message;
 }
 
-Json BusMessage::to_json() const {
+Json BusMessage::to_json() const& {
+    return BusMessage(*this).to_json_from_moved();
+}
+
+Json BusMessage::to_json() && {
+    return to_json_from_moved();
+}
+
+Json BusMessage::to_json_from_moved() {
     JsonObject object;
     object.reserve(3);
-    object.set("type", type_);
-    object.set("data", data_);
-    object.set("context", context_);
+    object.set("type", std::move(type_));
+    object.set("data", std::move(data_));
+    object.set("context", std::move(context_));
     return Json(std::move(object));
 }
 

@@ -1,11 +1,45 @@
 #include "hivescope/record/recorder.hpp"
 
+#include <algorithm>
+#include <new>
+#include <type_traits>
+
 namespace hivescope::record {
+
+static_assert(std::is_nothrow_move_constructible_v<Record>,
+              "RecordLog::push_back moves a record into place without a rollback");
+
+RecordLog::~RecordLog() {
+    for (std::size_t block = 0; block < blocks_.size(); ++block) {
+        const std::size_t first =
+            block < doubling_blocks ? first_block * ((std::size_t{1} << block) - 1)
+                                    : doubling_records + (block - doubling_blocks) * largest_block;
+        if (first < size_)
+            std::destroy_n(blocks_[block], std::min(capacity_of(block), size_ - first));
+        ::operator delete(blocks_[block]);
+    }
+}
+
+const Record& RecordLog::push_back(Record record) {
+    const Slot slot = locate(size_);
+    if (slot.block == blocks_.size()) {
+        auto* block =
+            static_cast<Record*>(::operator new(capacity_of(slot.block) * sizeof(Record)));
+        try {
+            blocks_.push_back(block);
+        } catch (...) {
+            ::operator delete(block);
+            throw;
+        }
+    }
+    Record* stored = new (blocks_[slot.block] + slot.offset) Record(std::move(record));
+    ++size_;
+    return *stored;
+}
 
 const Record& Recorder::append(Record record) {
     record.sequence = log_->size();
-    log_->push_back(std::move(record));
-    return log_->back();
+    return log_->push_back(std::move(record));
 }
 
 std::string RecordView::transcript(std::size_t n) const {
@@ -29,7 +63,7 @@ std::uint64_t Recorder::digest() const {
         hash ^= 0xff;
         hash *= 1099511628211ull;
     };
-    for (const Record& record : *log_) {
+    for (const Record& record : *this) {
         mix(record.to_line());
         if (record.frame)
             mix(record.frame->data());

@@ -25,15 +25,16 @@ EventId Simulation::schedule_at(VirtualTime when, std::function<void()> action) 
         throw protocol::ProtocolError(protocol::ErrorCode::invalid_argument,
                                       "cannot schedule an empty action");
     const EventId id = next_id_++;
-    pending_.insert(id);
+    finished_.resize(next_id_, false);
     queue_.push(Event{when < now_ ? now_ : when, id, std::move(action)});
     return id;
 }
 
 bool Simulation::cancel(EventId id) {
-    if (pending_.erase(id) == 0)
+    if (id == 0 || id >= next_id_ || finished_[id])
         return false;
-    cancelled_.insert(id);
+    finished_[id] = true;
+    ++cancelled_in_queue_;
     return true;
 }
 
@@ -73,9 +74,11 @@ bool Simulation::step() {
     while (!queue_.empty()) {
         Event event = std::move(const_cast<Event&>(queue_.top()));
         queue_.pop();
-        if (cancelled_.erase(event.id) != 0)
+        if (finished_[event.id]) {
+            --cancelled_in_queue_;
             continue;
-        pending_.erase(event.id);
+        }
+        finished_[event.id] = true;
         now_ = event.at;
         ++events_run_;
         event.action();
@@ -131,7 +134,8 @@ bool Simulation::run_until_real(const std::function<bool()>& predicate, Duration
         if (predicate())
             return true;
         const auto wall = Clock::now();
-        const VirtualTime paced = virtual_start + std::chrono::duration_cast<Duration>(wall - wall_start);
+        const VirtualTime paced =
+            virtual_start + std::chrono::duration_cast<Duration>(wall - wall_start);
         if (!queue_.empty() && queue_.top().at <= std::max(paced, now_)) {
             step();
             continue;

@@ -20,7 +20,9 @@ class BusMessage {
     /// objects or null. Throws ProtocolError(invalid_field) naming the offending key.
     [[nodiscard]] static BusMessage from_json(const Json& payload);
     /// `{"type", "data", "context"}` in that order.
-    [[nodiscard]] Json to_json() const;
+    [[nodiscard]] Json to_json() const&;
+    /// The same, moving the fields out instead of copying them.
+    [[nodiscard]] Json to_json() &&;
 
     [[nodiscard]] const std::string& type() const noexcept { return type_; }
     [[nodiscard]] const Json& data() const noexcept { return data_; }
@@ -57,6 +59,9 @@ class BusMessage {
     friend bool operator==(const BusMessage&, const BusMessage&) = default;
 
   private:
+    /// Builds the payload object from this message's fields, leaving them moved-from.
+    [[nodiscard]] Json to_json_from_moved();
+
     std::string type_;
     Json data_ = Json::object();
     Json context_ = Json::object();

@@ -4,13 +4,63 @@
 
 #include "hivescope/record/record.hpp"
 
+#include <bit>
 #include <cstddef>
-#include <deque>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace hivescope::record {
+
+/// The storage of a recorder: records in blocks that never move, so a reference to one stays
+/// valid while later ones are appended. Blocks double from 4 records up to 128, so a quiet node
+/// keeps little and a busy one allocates once per 128 records.
+class RecordLog {
+  public:
+    RecordLog() = default;
+    RecordLog(const RecordLog&) = delete;
+    RecordLog& operator=(const RecordLog&) = delete;
+    ~RecordLog();
+
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    /// Undefined for `i >= size()`, as a std::deque's.
+    [[nodiscard]] const Record& operator[](std::size_t i) const noexcept {
+        const Slot slot = locate(i);
+        return blocks_[slot.block][slot.offset];
+    }
+    [[nodiscard]] const Record& back() const noexcept { return (*this)[size_ - 1]; }
+    /// Appends `record`; returns the stored one.
+    const Record& push_back(Record record);
+
+  private:
+    static constexpr std::size_t first_block = 4;
+    static constexpr std::size_t largest_block = 128;
+    // Records in the doubling blocks 4, 8, ..., 128 together.
+    static constexpr std::size_t doubling_records = 2 * largest_block - first_block;
+    static constexpr std::size_t doubling_blocks = std::bit_width(largest_block / first_block);
+
+    struct Slot {
+        std::size_t block;
+        std::size_t offset;
+    };
+    [[nodiscard]] static Slot locate(std::size_t i) noexcept {
+        if (i < doubling_records) {
+            // Block b starts at 4·(2^b − 1).
+            const std::size_t block = std::bit_width((i + first_block) / first_block) - 1;
+            return {block, i - first_block * ((std::size_t{1} << block) - 1)};
+        }
+        const std::size_t rest = i - doubling_records;
+        return {doubling_blocks + rest / largest_block, rest % largest_block};
+    }
+    [[nodiscard]] static std::size_t capacity_of(std::size_t block) noexcept {
+        return block < doubling_blocks ? first_block << block : largest_block;
+    }
+
+    std::vector<Record*> blocks_; ///< raw storage, the first size_ records constructed
+    std::size_t size_ = 0;
+};
 
 /// A read-only range over records [first, last) of a recorder's log.
 class RecordView {
@@ -24,7 +74,7 @@ class RecordView {
         using reference = const Record&;
 
         iterator() = default;
-        iterator(const std::deque<Record>* log, std::size_t index) : log_(log), index_(index) {}
+        iterator(const RecordLog* log, std::size_t index) : log_(log), index_(index) {}
         reference operator*() const { return (*log_)[index_]; }
         pointer operator->() const { return &(*log_)[index_]; }
         reference operator[](difference_type n) const {
@@ -67,14 +117,14 @@ class RecordView {
         }
 
       private:
-        const std::deque<Record>* log_ = nullptr;
+        const RecordLog* log_ = nullptr;
         std::size_t index_ = 0;
     };
     using const_iterator = iterator;
     using value_type = Record;
 
     RecordView() = default;
-    RecordView(std::shared_ptr<const std::deque<Record>> log, std::size_t first, std::size_t last)
+    RecordView(std::shared_ptr<const RecordLog> log, std::size_t first, std::size_t last)
         : log_(std::move(log)), first_(first), last_(last) {}
 
     [[nodiscard]] iterator begin() const { return {log_.get(), first_}; }
@@ -87,7 +137,7 @@ class RecordView {
     [[nodiscard]] std::string transcript(std::size_t n = 20) const;
 
   private:
-    std::shared_ptr<const std::deque<Record>> log_;
+    std::shared_ptr<const RecordLog> log_;
     std::size_t first_ = 0;
     std::size_t last_ = 0;
 };
@@ -100,7 +150,7 @@ struct Mark {
 /// The append-only record log of one node.
 class Recorder {
   public:
-    Recorder() : log_(std::make_shared<std::deque<Record>>()) {}
+    Recorder() : log_(std::make_shared<RecordLog>()) {}
     Recorder(const Recorder&) = delete;
     Recorder& operator=(const Recorder&) = delete;
 
@@ -125,7 +175,7 @@ class Recorder {
     [[nodiscard]] std::uint64_t digest() const;
 
   private:
-    std::shared_ptr<std::deque<Record>> log_;
+    std::shared_ptr<RecordLog> log_;
 };
 
 } // namespace hivescope::record

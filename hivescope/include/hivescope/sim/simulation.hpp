@@ -16,7 +16,6 @@
 #include <queue>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 namespace hivescope::sim {
@@ -89,7 +88,9 @@ class Simulation {
     /// In wall-clock mode run_until_idle gives up (returns false) after this much wall time.
     Duration real_idle_limit = std::chrono::seconds(30);
 
-    [[nodiscard]] std::size_t pending_events() const noexcept { return pending_.size(); }
+    [[nodiscard]] std::size_t pending_events() const noexcept {
+        return queue_.size() - cancelled_in_queue_;
+    }
     [[nodiscard]] std::uint64_t events_run() const noexcept { return events_run_; }
 
   private:
@@ -115,9 +116,10 @@ class Simulation {
     EventId next_id_ = 1;
     std::uint64_t events_run_ = 0;
     std::priority_queue<Event, std::vector<Event>, Later> queue_;
-    // Membership tests only, never iterated, so unordered is safe for determinism.
-    std::unordered_set<EventId> pending_;
-    std::unordered_set<EventId> cancelled_;
+    // One bit per event id: set once it ran or was cancelled. A set of pending ids cost an
+    // allocation per event; a frame delivered is an event.
+    std::vector<bool> finished_;
+    std::size_t cancelled_in_queue_ = 0; ///< cancelled events not yet popped
 
     int real_sources_ = 0;
     int real_pending_ = 0;
