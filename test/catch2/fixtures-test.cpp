@@ -154,3 +154,18 @@ TEST_CASE("the unseeded default follows --rng-seed", "[.rng-seed]") {
     auto hive = hivescope::scenarios::single_satellite({"speak"}).start();
     CHECK(hive.simulation().seed() == 9876);
 }
+
+TEST_CASE("hives of a test run share the listener's RSA key cache", "[fixtures][key-cache]") {
+    // Sections re-run a topology from the top: its node keys must not be generated each time.
+    auto first = hivescope::scenarios::single_satellite({"speak"});
+    hivescope::fixtures::prepare_for_tests(first);
+    auto one = first.start();
+    REQUIRE(one.key_cache() != nullptr);
+    const auto hits = one.key_cache()->hits();
+    const auto misses = one.key_cache()->misses();
+
+    auto two = first.start();
+    CHECK(two.key_cache() == one.key_cache());
+    CHECK(two.key_cache()->hits() == hits + 1);
+    CHECK(two.key_cache()->misses() == misses);
+}

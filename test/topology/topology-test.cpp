@@ -6,6 +6,7 @@
 #include "hivescope/scenarios/presets.hpp"
 #include "hivescope/topology/topology_builder.hpp"
 
+#include <memory>
 #include <string>
 
 using namespace hivescope;
@@ -170,4 +171,33 @@ TEST_CASE("start() returns once every client is registered at its master", "[top
                   .find_client(hive.satellite(name).role().peer_id())
                   ->registered);
     CHECK(hive.master("M0").find_client(hive.relay("R0").satellite().peer_id())->registered);
+}
+
+TEST_CASE("hives sharing an RSA key cache generate each node key once, with the same trace",
+          "[topology][key-cache]") {
+    const auto run = [](const std::shared_ptr<protocol::RsaKeyCache>& cache) {
+        auto builder = fast(single_satellite({"recognizer_loop:utterance"}));
+        builder.seed(21);
+        builder.options().key_cache = cache;
+        auto hive = builder.start();
+        CHECK(hive.key_cache() == cache.get());
+        hive.satellite("S0").send_bus(protocol::BusMessage("recognizer_loop:utterance"));
+        hive.run_until_idle();
+        return hive.trace_digest();
+    };
+    const auto shared = std::make_shared<protocol::RsaKeyCache>();
+    const auto first = run(shared);
+    // The master's key (its HANDSHAKE carries the public half) and the satellite's (its HELLO
+    // announces one) were generated once each.
+    const auto keys = shared->misses();
+    CHECK(keys == 2);
+    CHECK(shared->hits() == 0);
+    const auto again = run(shared);
+    CHECK(shared->misses() == keys);
+    CHECK(shared->hits() == keys);
+    // A cached key is the key the seed gives: a hive with a cache of its own traces the same.
+    const auto fresh_cache = std::make_shared<protocol::RsaKeyCache>();
+    CHECK(run(fresh_cache) == first);
+    CHECK(fresh_cache->misses() == keys);
+    CHECK(again == first);
 }

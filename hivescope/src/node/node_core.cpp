@@ -26,10 +26,16 @@ std::string NodeCore::new_id() {
 const protocol::RsaKeyPair& NodeCore::identity() {
     if (!identity_) {
         // A separate stream, so whether the key was needed does not shift the node's other
-        // random draws.
-        auto stream = network_.simulation().random_stream("rsa/" + node_id_);
-        identity_ =
-            std::make_shared<const protocol::RsaKeyPair>(protocol::RsaKeyPair::generate(stream));
+        // random draws; and the key depends on nothing but the seed and our id, so a cache
+        // shared between hives may hand out one generated earlier.
+        const std::string stream_name = "rsa/" + node_id_;
+        const auto generate = [&] {
+            auto stream = network_.simulation().random_stream(stream_name);
+            return protocol::RsaKeyPair::generate(stream);
+        };
+        identity_ = key_cache != nullptr
+                        ? key_cache->identity(network_.simulation().seed(), stream_name, generate)
+                        : std::make_shared<const protocol::RsaKeyPair>(generate());
     }
     return *identity_;
 }

@@ -13,10 +13,10 @@ Hive::Hive() {
 }
 Hive::Hive(Hive&& other) noexcept
     : simulation_(std::move(other.simulation_)), network_(std::move(other.network_)),
-      kdf_cache_(std::move(other.kdf_cache_)), masters_(std::move(other.masters_)),
-      relays_(std::move(other.relays_)), satellites_(std::move(other.satellites_)),
-      hosts_(std::move(other.hosts_)), host_options_(std::move(other.host_options_)),
-      master_names_(std::move(other.master_names_)),
+      kdf_cache_(std::move(other.kdf_cache_)), key_cache_(std::move(other.key_cache_)),
+      masters_(std::move(other.masters_)), relays_(std::move(other.relays_)),
+      satellites_(std::move(other.satellites_)), hosts_(std::move(other.hosts_)),
+      host_options_(std::move(other.host_options_)), master_names_(std::move(other.master_names_)),
       satellite_names_(std::move(other.satellite_names_)),
       relay_names_(std::move(other.relay_names_)),
       relay_start_order_(std::move(other.relay_start_order_)),
@@ -39,6 +39,7 @@ Hive& Hive::operator=(Hive&& other) noexcept {
         simulation_ = std::move(other.simulation_);
         network_ = std::move(other.network_);
         kdf_cache_ = std::move(other.kdf_cache_);
+        key_cache_ = std::move(other.key_cache_);
         masters_ = std::move(other.masters_);
         relays_ = std::move(other.relays_);
         satellites_ = std::move(other.satellites_);

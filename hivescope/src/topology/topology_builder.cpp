@@ -277,6 +277,20 @@ Hive TopologyBuilder::start() const {
                 node->core().kdf_cache = hive.kdf_cache_.get();
     }
 
+    // Before any node needs its identity (preloading below, or a handshake).
+    hive.key_cache_ = options_.key_cache;
+    if (!hive.key_cache_)
+        if (const HiveRegistry* registry = current_hive_registry())
+            hive.key_cache_ = registry->key_cache();
+    if (hive.key_cache_) {
+        for (auto& [name, node] : hive.masters_)
+            node->core().key_cache = hive.key_cache_.get();
+        for (auto& [name, node] : hive.relays_)
+            node->core().key_cache = hive.key_cache_.get();
+        for (auto& [name, node] : hive.satellites_)
+            node->core().key_cache = hive.key_cache_.get();
+    }
+
     if (options_.preload_trusted_keys) {
         std::vector<std::string> pems;
         for (auto& [name, node] : hive.masters_)

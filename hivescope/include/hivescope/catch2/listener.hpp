@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,6 +114,11 @@ class TestHiveRegistry final : public topology::HiveRegistry {
     }
     /// Sets that seed (the listener: Catch2's `--rng-seed`).
     void set_default_seed(std::optional<std::uint64_t> seed) noexcept { default_seed_ = seed; }
+    /// One RSA key cache for every hive of every test this registry sees: sections re-run a
+    /// topology from the top, and each node key is generated once for the whole run.
+    [[nodiscard]] std::shared_ptr<protocol::RsaKeyCache> key_cache() const noexcept override {
+        return key_cache_;
+    }
 
   private:
     struct Entry {
@@ -123,6 +129,7 @@ class TestHiveRegistry final : public topology::HiveRegistry {
     std::vector<Entry> entries_;
     bool failed_ = false;
     std::optional<std::uint64_t> default_seed_;
+    std::shared_ptr<protocol::RsaKeyCache> key_cache_ = std::make_shared<protocol::RsaKeyCache>();
 };
 
 /// The registry of the test running on this thread, or null outside a test with the listener.

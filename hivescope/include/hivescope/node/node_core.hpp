@@ -12,6 +12,7 @@
 #include "hivescope/protocol/key_derivation_cache.hpp"
 #include "hivescope/protocol/random.hpp"
 #include "hivescope/protocol/rsa_handshake.hpp"
+#include "hivescope/protocol/rsa_key_cache.hpp"
 #include "hivescope/record/recorder.hpp"
 #include "hivescope/sim/network.hpp"
 
@@ -86,6 +87,8 @@ class NodeCore {
 
     /// The hive's shared PBKDF2 memo (set by the topology builder), or null to derive directly.
     protocol::KeyDerivationCache* kdf_cache = nullptr;
+    /// Where identity() looks its key up first (set by the topology builder), or null.
+    protocol::RsaKeyCache* key_cache = nullptr;
 
     /// The halves attached to this node (both for a relay).
     DownstreamRole* downstream = nullptr;

@@ -77,6 +77,11 @@ class [[nodiscard]] Hive {
     [[nodiscard]] const protocol::KeyDerivationCache* kdf_cache() const noexcept {
         return kdf_cache_.get();
     }
+    /// The RSA key cache its nodes use (HiveOptions::key_cache, or the test framework's), or
+    /// null.
+    [[nodiscard]] const protocol::RsaKeyCache* key_cache() const noexcept {
+        return key_cache_.get();
+    }
 
     /// Runs until nothing is left to do; false if the event budget ran out first.
     bool run_until_idle();
@@ -111,6 +116,7 @@ class [[nodiscard]] Hive {
     std::unique_ptr<sim::Simulation> simulation_;
     std::unique_ptr<sim::Network> network_;
     std::unique_ptr<protocol::KeyDerivationCache> kdf_cache_;
+    std::shared_ptr<protocol::RsaKeyCache> key_cache_; ///< shared with other hives, or null
     // Declared after the network they reference, so they are destroyed first.
     std::map<std::string, std::unique_ptr<node::MasterNode>> masters_;
     std::map<std::string, std::unique_ptr<node::RelayNode>> relays_;

@@ -11,7 +11,12 @@
 // is null (a no-op) everywhere else.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+
+namespace hivescope::protocol {
+class RsaKeyCache;
+}
 
 namespace hivescope::topology {
 
@@ -33,6 +38,12 @@ class HiveRegistry {
     /// run seed, so `--rng-seed N` re-runs every hive of a test identically. None: seed 0.
     [[nodiscard]] virtual std::optional<std::uint64_t> default_seed() const noexcept {
         return std::nullopt;
+    }
+    /// The RSA key cache for hives whose options name none (HiveOptions::key_cache): one that
+    /// lives as long as the test run, so a topology started again in every section generates
+    /// its keys once. None: each hive generates its own.
+    [[nodiscard]] virtual std::shared_ptr<protocol::RsaKeyCache> key_cache() const noexcept {
+        return nullptr;
     }
 };
 

@@ -97,6 +97,11 @@ struct HiveOptions {
     /// Give every node the others' public keys as trusted INTERCOM signers (B.10). Costs one RSA
     /// key generation per node.
     bool preload_trusted_keys = false;
+    /// Where nodes look up their RSA identity before generating it (a node's key depends only on
+    /// the seed and its id). Share one between hives that start the same nodes with the same seed
+    /// and each key is generated once. Unset: the test framework's, when one is installed
+    /// (hivescope's Catch2 listener keeps one for the whole run), else none.
+    std::shared_ptr<protocol::RsaKeyCache> key_cache;
 };
 
 /// A topology description.
