@@ -144,6 +144,22 @@ void run_simulation_benchmarks(Runner& runner) {
     }
 
     {
+        // Keys made on every hardware thread at start, or one by one during the handshakes.
+        for (const bool parallel : {false, true}) {
+            auto builder = scenarios::star_topology(8);
+            builder.options().kdf_iterations = 1000;
+            builder.options().parallel_key_generation = parallel;
+            builder.options().key_cache = std::make_shared<protocol::RsaKeyCache>();
+            const auto start = clock_type::now();
+            auto hive = builder.start();
+            std::printf("%-58s %12.3f s  (%llu RSA keys, %s)\n",
+                        "sim: start star_topology(8) with satellite keys", seconds_since(start),
+                        static_cast<unsigned long long>(hive.key_cache()->misses()),
+                        parallel ? "in parallel" : "one by one");
+        }
+    }
+
+    {
         // A test section starts its preset afresh, with the default options (real PBKDF2 count,
         // satellite RSA keys). The keys depend only on the seed and node ids, so a key cache
         // shared by the sections (the Catch2 listener's) generates them once.

@@ -201,3 +201,27 @@ TEST_CASE("hives sharing an RSA key cache generate each node key once, with the 
     CHECK(fresh_cache->misses() == keys);
     CHECK(again == first);
 }
+
+TEST_CASE("keys made in parallel at start are the keys made one by one", "[topology][key-cache]") {
+    const auto run = [](bool parallel) {
+        auto builder = fast(with_relay({"recognizer_loop:utterance"}));
+        builder.seed(33);
+        builder.options().satellite_pubkeys = true;
+        builder.options().parallel_key_generation = parallel;
+        // Each run makes its own keys.
+        builder.options().key_cache = std::make_shared<protocol::RsaKeyCache>();
+        auto hive = builder.start();
+        hive.satellite("S0").send_bus(protocol::BusMessage("recognizer_loop:utterance"));
+        hive.run_until_idle();
+        // Every node with someone below it, and every satellite, has its key.
+        for (const auto& name : hive.satellite_names())
+            CHECK(hive.satellite(name).core().has_identity());
+        for (const auto& name : hive.relay_names())
+            CHECK(hive.relay(name).core().has_identity());
+        return std::make_pair(hive.trace_digest(), hive.key_cache()->misses());
+    };
+    const auto [parallel_digest, parallel_keys] = run(true);
+    const auto [serial_digest, serial_keys] = run(false);
+    CHECK(parallel_digest == serial_digest);
+    CHECK(parallel_keys == serial_keys);
+}

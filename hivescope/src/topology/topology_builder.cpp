@@ -5,8 +5,11 @@
 #include "hivescope/topology/hive_registry.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <map>
 #include <set>
+#include <thread>
 
 namespace hivescope::topology {
 
@@ -162,6 +165,36 @@ void issue_credentials(sim::Simulation& simulation, const std::string& name, con
     options.crypto_key = record.crypto_key;
 }
 
+// RSA keys cost 0.1–0.3 s each and do not depend on one another (each is a pure function of the
+// seed and its node id), so the ones a start is sure to need are made on every hardware thread
+// at once, before any event runs. The simulation itself stays single-threaded: the workers touch
+// nothing but their own node's identity and the (thread-safe) key cache.
+void generate_identities(std::vector<node::NodeCore*> cores) {
+    std::erase_if(cores, [](const node::NodeCore* core) { return core->has_identity(); });
+    const std::size_t workers =
+        std::min<std::size_t>(cores.size(), std::max(1u, std::thread::hardware_concurrency()));
+    if (workers < 2)
+        return; // nothing to overlap: each node makes its key when it first needs it
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(workers);
+    {
+        std::vector<std::jthread> threads;
+        threads.reserve(workers);
+        for (std::size_t worker = 0; worker < workers; ++worker)
+            threads.emplace_back([&cores, &next, &errors, worker] {
+                try {
+                    for (std::size_t i = next++; i < cores.size(); i = next++)
+                        (void)cores[i]->identity();
+                } catch (...) {
+                    errors[worker] = std::current_exception();
+                }
+            });
+    }
+    for (const auto& error : errors)
+        if (error)
+            std::rethrow_exception(error);
+}
+
 } // namespace
 
 Hive TopologyBuilder::start() const {
@@ -289,6 +322,27 @@ Hive TopologyBuilder::start() const {
             node->core().key_cache = hive.key_cache_.get();
         for (auto& [name, node] : hive.satellites_)
             node->core().key_cache = hive.key_cache_.get();
+    }
+
+    if (options_.parallel_key_generation) {
+        // The keys the start will ask for: a master's with someone below it (its HANDSHAKE
+        // carries the public half), a relay's (both halves use it), a satellite's that announces
+        // one; every node's when they are preloaded as trusted signers.
+        std::set<std::string> upstreams;
+        for (const auto& entry : entries_)
+            if (entry.kind != Kind::master)
+                upstreams.insert(entry.upstream);
+        const bool all = options_.preload_trusted_keys;
+        std::vector<node::NodeCore*> keyed;
+        for (auto& [name, node] : hive.masters_)
+            if (all || upstreams.count(name) != 0)
+                keyed.push_back(&node->core());
+        for (auto& [name, node] : hive.relays_)
+            keyed.push_back(&node->core());
+        for (auto& [name, node] : hive.satellites_)
+            if (all || node->role().options().announce_pubkey)
+                keyed.push_back(&node->core());
+        generate_identities(std::move(keyed));
     }
 
     if (options_.preload_trusted_keys) {

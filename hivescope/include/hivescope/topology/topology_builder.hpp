@@ -102,6 +102,10 @@ struct HiveOptions {
     /// and each key is generated once. Unset: the test framework's, when one is installed
     /// (hivescope's Catch2 listener keeps one for the whole run), else none.
     std::shared_ptr<protocol::RsaKeyCache> key_cache;
+    /// start() makes the RSA keys it is sure to need (masters with nodes below them, relays,
+    /// satellites that announce a key) on every hardware thread at once instead of one by one
+    /// during the handshakes. The keys, and so the trace, are the same either way.
+    bool parallel_key_generation = true;
 };
 
 /// A topology description.
