@@ -11,9 +11,7 @@ static_assert(std::is_nothrow_move_constructible_v<Record>,
 
 RecordLog::~RecordLog() {
     for (std::size_t block = 0; block < blocks_.size(); ++block) {
-        const std::size_t first =
-            block < doubling_blocks ? first_block * ((std::size_t{1} << block) - 1)
-                                    : doubling_records + (block - doubling_blocks) * largest_block;
+        const std::size_t first = first_of(block);
         if (first < size_)
             std::destroy_n(blocks_[block], std::min(capacity_of(block), size_ - first));
         ::operator delete(blocks_[block]);

@@ -45,14 +45,17 @@ class RecordLog {
         std::size_t block;
         std::size_t offset;
     };
+    /// The index of a block's first record.
+    [[nodiscard]] static std::size_t first_of(std::size_t block) noexcept {
+        return block < doubling_blocks
+                   ? first_block * ((std::size_t{1} << block) - 1) // 4·(2^b − 1)
+                   : doubling_records + (block - doubling_blocks) * largest_block;
+    }
     [[nodiscard]] static Slot locate(std::size_t i) noexcept {
-        if (i < doubling_records) {
-            // Block b starts at 4·(2^b − 1).
-            const std::size_t block = std::bit_width((i + first_block) / first_block) - 1;
-            return {block, i - first_block * ((std::size_t{1} << block) - 1)};
-        }
-        const std::size_t rest = i - doubling_records;
-        return {doubling_blocks + rest / largest_block, rest % largest_block};
+        const std::size_t block = i < doubling_records
+                                      ? std::bit_width((i + first_block) / first_block) - 1
+                                      : doubling_blocks + (i - doubling_records) / largest_block;
+        return {block, i - first_of(block)};
     }
     [[nodiscard]] static std::size_t capacity_of(std::size_t block) noexcept {
         return block < doubling_blocks ? first_block << block : largest_block;
