@@ -5,6 +5,7 @@
 // wire), a ws:// satellite joining next to simulated ones, and the port closed after the guard.
 
 #include "catch.hpp"
+#include "round_trips.hpp"
 
 #include "hivescope/node/satellite_node.hpp"
 #include "hivescope/protocol/json_codec.hpp"
@@ -23,9 +24,6 @@
 
 using namespace hivescope;
 using namespace std::chrono_literals;
-using protocol::BusMessage;
-using protocol::Json;
-using protocol::JsonObject;
 
 namespace {
 
@@ -73,25 +71,11 @@ TEST_CASE("loopback hive: handshake, encrypted HELLO, BUS round trip and binary 
         }
     CHECK(saw_hello);
 
-    master.agent().on("recognizer_loop:utterance", [&](const BusMessage& request) {
-        master.agent().emit(
-            request.reply("speak", Json(JsonObject{{"utterance", Json("it is noon")}})));
-    });
-    sat.send_bus(BusMessage(
-        "recognizer_loop:utterance",
-        Json(JsonObject{{"utterances", Json(protocol::JsonArray{Json("what time is it")})}})));
-    REQUIRE(hive.run_until([&] { return !sat.bus().injected_of("speak").empty(); }, 5s));
+    loopback_tests::check_speak_round_trip(hive, master, sat);
     const auto injected = master.agent().injected_of("recognizer_loop:utterance");
     REQUIRE(injected.size() == 1);
     CHECK(injected[0].context().get_string("source") == sat.role().peer_id());
-    CHECK(sat.bus().injected_of("speak")[0].data().get_string("utterance") == "it is noon");
-
-    protocol::Bytes audio(300'000);
-    for (std::size_t i = 0; i < audio.size(); ++i)
-        audio[i] = static_cast<std::uint8_t>(i * 7);
-    sat.role().send_binary(protocol::BinaryPayloadType::raw_audio, audio);
-    REQUIRE(hive.run_until([&] { return !master.agent().binary_calls().empty(); }, 5s));
-    CHECK(master.agent().binary_calls()[0].data == audio);
+    loopback_tests::check_audio_delivered(hive, master, sat, 300'000, 7);
 
     // Stop and start again: the same port comes back and the satellite handshakes again.
     const auto port = hive.loopback_port("M0");

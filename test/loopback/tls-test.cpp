@@ -5,6 +5,7 @@
 // The port closes with the hive.
 
 #include "catch.hpp"
+#include "round_trips.hpp"
 
 #include "hivescope/node/satellite_node.hpp"
 #include "hivescope/protocol/error.hpp"
@@ -18,9 +19,6 @@
 
 using namespace hivescope;
 using namespace std::chrono_literals;
-using protocol::BusMessage;
-using protocol::Json;
-using protocol::JsonObject;
 
 namespace {
 
@@ -136,22 +134,8 @@ TEST_CASE("tls: our satellite and our master over wss://: handshake, BUS round t
         CHECK(sat.role().connection()->remote_name() == url); // the real TLS link
         CHECK(sat.role().master_node_id() == "M0");
 
-        master.agent().on("recognizer_loop:utterance", [&](const BusMessage& request) {
-            master.agent().emit(
-                request.reply("speak", Json(JsonObject{{"utterance", Json("it is noon")}})));
-        });
-        sat.send_bus(BusMessage(
-            "recognizer_loop:utterance",
-            Json(JsonObject{{"utterances", Json(protocol::JsonArray{Json("what time is it")})}})));
-        REQUIRE(hive.run_until([&] { return !sat.bus().injected_of("speak").empty(); }, 5s));
-        CHECK(sat.bus().injected_of("speak")[0].data().get_string("utterance") == "it is noon");
-
-        protocol::Bytes audio(200'000);
-        for (std::size_t i = 0; i < audio.size(); ++i)
-            audio[i] = static_cast<std::uint8_t>(i * 13);
-        sat.role().send_binary(protocol::BinaryPayloadType::raw_audio, audio);
-        REQUIRE(hive.run_until([&] { return !master.agent().binary_calls().empty(); }, 5s));
-        CHECK(master.agent().binary_calls()[0].data == audio);
+        loopback_tests::check_speak_round_trip(hive, master, sat);
+        loopback_tests::check_audio_delivered(hive, master, sat, 200'000, 13);
 
         // An explicitly insecure client connects without trusting the certificate.
         hive.network().loopback().tls = sim::TlsClientOptions{{}, true};
