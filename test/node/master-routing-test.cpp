@@ -131,6 +131,43 @@ TEST_CASE("master: an injected BUS is rewritten with the connection session and 
     CHECK(spoken[0].context().find("session")->get_string("lang") == "pt-pt");
 }
 
+TEST_CASE("master: a link's BUS messages share one merged session until its inputs change",
+          "[node][master][session]") {
+    MasterHive hive;
+    auto& s0 = hive.join("S0", [](ClientRecord& r) { r.skill_blacklist = {"skill-a"}; });
+    const auto send_in_session = [&](const char* session) {
+        BusMessage utterance = s0.make_bus("recognizer_loop:utterance");
+        utterance.set_session(Json::parse(session));
+        s0.send(HiveMessage::bus(utterance));
+        hive.run();
+        return hive.agent().injected().back().message.context().find("session")->as_object();
+    };
+    const char* kitchen = R"({"session_id": "S0-session", "site_id": "kitchen"})";
+    const auto first = send_in_session(kitchen);
+    const auto second = send_in_session(kitchen);
+    // The merge is done once: the second message carries the same (frozen) session object.
+    CHECK(shares_storage(first, second));
+    CHECK(*second.find("blacklisted_skills") == Json::parse(R"(["skill-a"])"));
+
+    // A different session is merged afresh.
+    const auto other = send_in_session(R"({"session_id": "S0-session", "site_id": "garage"})");
+    CHECK_FALSE(shares_storage(second, other));
+    CHECK(other.find("site_id")->as_string() == "garage");
+    CHECK(*other.find("blacklisted_skills") == Json::parse(R"(["skill-a"])"));
+
+    // So is the same session after the record's blacklists change.
+    auto record = *hive.master->database().find_by_key("S0-key");
+    record.skill_blacklist = {"skill-b"};
+    record.intent_blacklist = {"weather:intent"};
+    hive.master->database().update(record);
+    const auto updated = send_in_session(kitchen);
+    CHECK(updated.find("site_id")->as_string() == "kitchen");
+    CHECK(*updated.find("blacklisted_skills") == Json::parse(R"(["skill-b"])"));
+    CHECK(*updated.find("blacklisted_intents") == Json::parse(R"(["weather:intent"])"));
+    // The earlier messages keep what they were injected with.
+    CHECK(*first.find("blacklisted_skills") == Json::parse(R"(["skill-a"])"));
+}
+
 // ---- B.4 ACL ------------------------------------------------------------------------------------
 
 TEST_CASE("master: allowed_types is a whitelist; a denial keeps the connection",

@@ -56,6 +56,25 @@ void merge_blacklist(Json& session, const char* key, const std::vector<std::stri
     }
 }
 
+// `session` with the record's blacklists merged in (B.5 step 4), frozen: the link's last
+// completion when its inputs are the same, so repeated messages share one session object.
+Json completed_session(detail::MasterLink& link, const Json& session, const ClientRecord& record) {
+    auto& cache = link.last_completed_session;
+    if (!cache || cache->input != session || cache->skill_blacklist != record.skill_blacklist ||
+        cache->intent_blacklist != record.intent_blacklist) {
+        Json completed = session;
+        reserve_for(completed.as_object(), {"blacklisted_skills", "blacklisted_intents"});
+        merge_blacklist(completed, "blacklisted_skills", record.skill_blacklist);
+        merge_blacklist(completed, "blacklisted_intents", record.intent_blacklist);
+        completed.freeze();
+        Json input = session;
+        input.freeze();
+        cache = detail::MasterLink::CompletedSession{std::move(input), record.skill_blacklist,
+                                                     record.intent_blacklist, std::move(completed)};
+    }
+    return cache->completed;
+}
+
 // A.6: the metadata keys each handler reads, with their defaults.
 struct BinaryHandler {
     const char* name;
@@ -126,16 +145,12 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
         context = Json::object();
     auto& fields = context.as_object();
     reserve_for(fields, {"session", "source", "peer", "destination"}, query_id != nullptr ? 1 : 0);
-    Json* own = adopted ? fields.find("session") : nullptr;
-    Json session = own != nullptr             ? Json()
-                   : link.session.is_object() ? link.session
-                                              : Json::object();
-    Json& target = own != nullptr ? *own : session;
-    reserve_for(target.as_object(), {"blacklisted_skills", "blacklisted_intents"});
-    merge_blacklist(target, "blacklisted_skills", record.skill_blacklist);
-    merge_blacklist(target, "blacklisted_intents", record.intent_blacklist);
-    if (own == nullptr)
-        fields.set("session", std::move(session));
+    if (Json* own = adopted ? fields.find("session") : nullptr)
+        *own = completed_session(link, *own, record);
+    else
+        fields.set("session",
+                   completed_session(link, link.session.is_object() ? link.session : Json::object(),
+                                     record));
     fields.set("source", link.peer_id);
     fields.set("peer", link.peer_id);
     if (bus.type() == "speak") {

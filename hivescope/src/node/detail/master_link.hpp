@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hivescope::node::detail {
 
@@ -29,6 +30,17 @@ struct MasterLink {
     protocol::Json session = protocol::Json(protocol::JsonObject{{"session_id", "default"}});
     std::string site_id;
     std::optional<std::string> pubkey;
+
+    /// B.5 step 4 merges the record's blacklists into the session of every BUS. A client sends
+    /// the same session each time, so the last merge is kept (frozen, shared by the messages it
+    /// went into) and reused while its inputs are unchanged.
+    struct CompletedSession {
+        protocol::Json input;
+        std::vector<std::string> skill_blacklist;
+        std::vector<std::string> intent_blacklist;
+        protocol::Json completed;
+    };
+    std::optional<CompletedSession> last_completed_session;
 
     bool registered = false;
     bool handshake_complete = false;
