@@ -77,6 +77,26 @@ TEST_CASE("strings escape as json.dumps does", "[json]") {
     CHECK_THROWS_AS(Json(std::string("\xff")).dump(JsonStyle::python_ascii), ProtocolError);
 }
 
+TEST_CASE("a character that needs escaping is found at any offset of a long string", "[json]") {
+    // Long runs are scanned 16 bytes at a time; a string shorter than that takes the byte loop,
+    // so the escaped form of the character alone is the oracle.
+    const auto inner = [](const std::string& quoted) {
+        return quoted.substr(1, quoted.size() - 2);
+    };
+    for (const auto style : {JsonStyle::python, JsonStyle::python_ascii, JsonStyle::compact}) {
+        for (const std::string special :
+             {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "é", " ", "~"}) {
+            for (std::size_t at = 0; at <= 40; ++at) {
+                const std::string before(at, 'a');
+                const std::string after(40 - at, 'z');
+                CAPTURE(static_cast<int>(style), special, at);
+                CHECK(Json(before + special + after).dump(style) ==
+                      "\"" + before + inner(Json(special).dump(style)) + after + "\"");
+            }
+        }
+    }
+}
+
 TEST_CASE("separators differ by dialect", "[json]") {
     const Json value =
         JsonObject{{"b", 1}, {"a", JsonArray{Json(1.0), Json(nullptr), Json(true)}}, {"c", "x"}};

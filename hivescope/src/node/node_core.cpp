@@ -10,7 +10,7 @@ sim::VirtualTime NodeCore::now() const noexcept {
     return network_.simulation().now();
 }
 
-const record::Record& NodeCore::record(record::Record entry) {
+const record::Record& NodeCore::record(record::Record&& entry) {
     entry.node = node_id_;
     entry.time = now();
     return recorder_.append(std::move(entry));

@@ -17,6 +17,10 @@
 #include <type_traits>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace hivescope::protocol {
 
 // ---------------------------------------------------------------------------------------------
@@ -151,9 +155,15 @@ const Json* JsonObject::find(std::string_view key) const noexcept {
 std::size_t JsonObject::index_of(std::string_view key) const noexcept {
     if (storage_ != nullptr) {
         const Member* members = storage_->members();
-        for (std::uint32_t i = 0; i < storage_->size; ++i)
-            if (members[i].first == key)
+        // Keys are short and mostly differ in length or first byte: checking those inline
+        // leaves a memcmp call only for likely matches (lookups run several times per hop).
+        for (std::uint32_t i = 0; i < storage_->size; ++i) {
+            const std::string& candidate = members[i].first;
+            if (candidate.size() == key.size() &&
+                (key.empty() || (candidate[0] == key[0] &&
+                                 std::memcmp(candidate.data(), key.data(), key.size()) == 0)))
                 return i;
+        }
     }
     return absent;
 }
@@ -494,18 +504,42 @@ constexpr std::array<bool, 256> stop_table(bool ascii_only) {
 constexpr std::array<bool, 256> stop_raw = stop_table(false);
 constexpr std::array<bool, 256> stop_ascii = stop_table(true);
 
+// The end of the run of verbatim characters starting at `i`. Strings on the wire are mostly
+// plain (types, ids, utterances), and serialising a BUS scans hundreds of their bytes per hop.
+std::size_t verbatim_run(std::string_view text, std::size_t i, bool ascii_only) noexcept {
+#if defined(__SSE2__)
+    // 16 bytes per step, compared unsigned through max: c <= 0x1f is max(c, 0x1f) == 0x1f, and
+    // c >= 0x7f is max(c, 0x7f) == c.
+    const __m128i control_max = _mm_set1_epi8(0x1f);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= text.size(); i += 16) {
+        const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+        __m128i special =
+            _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(c, control_max), control_max),
+                         _mm_or_si128(_mm_cmpeq_epi8(c, quote), _mm_cmpeq_epi8(c, backslash)));
+        if (ascii_only)
+            special = _mm_or_si128(special, _mm_cmpeq_epi8(_mm_max_epu8(c, del), c));
+        if (const int mask = _mm_movemask_epi8(special); mask != 0)
+            return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+#endif
+    const std::array<bool, 256>& stop = ascii_only ? stop_ascii : stop_raw;
+    while (i < text.size() && !stop[static_cast<unsigned char>(text[i])])
+        ++i;
+    return i;
+}
+
 } // namespace
 
 void append_json_string(std::string& out, std::string_view text, JsonStyle style) {
     out.push_back('"');
     const bool ascii_only = style == JsonStyle::python_ascii;
-    const std::array<bool, 256>& stop = ascii_only ? stop_ascii : stop_raw;
     std::size_t i = 0;
     while (i < text.size()) {
         // Copy the longest run that needs no escaping in one go.
-        std::size_t run = i;
-        while (run < text.size() && !stop[static_cast<unsigned char>(text[run])])
-            ++run;
+        const std::size_t run = verbatim_run(text, i, ascii_only);
         out.append(text, i, run - i);
         i = run;
         if (i >= text.size())

@@ -18,7 +18,7 @@ RecordLog::~RecordLog() {
     }
 }
 
-const Record& RecordLog::push_back(Record record) {
+const Record& RecordLog::push_back(Record&& record) {
     const Slot slot = locate(size_);
     if (slot.block == blocks_.size()) {
         auto* block =
@@ -35,7 +35,7 @@ const Record& RecordLog::push_back(Record record) {
     return *stored;
 }
 
-const Record& Recorder::append(Record record) {
+const Record& Recorder::append(Record&& record) {
     record.sequence = log_->size();
     return log_->push_back(std::move(record));
 }

@@ -64,7 +64,10 @@ class NodeCore {
     [[nodiscard]] record::Recorder& recorder() noexcept { return recorder_; }
     [[nodiscard]] const record::Recorder& recorder() const noexcept { return recorder_; }
     /// Appends a record stamped with this node's name and the current virtual time.
-    const record::Record& record(record::Record entry);
+    const record::Record& record(record::Record&& entry);
+    const record::Record& record(const record::Record& entry) {
+        return record(record::Record(entry));
+    }
 
     /// This node's random stream (IVs, nonces, ids); independent of every other node's.
     [[nodiscard]] protocol::SeededRandom& random() noexcept { return random_; }

@@ -32,7 +32,8 @@ class RecordLog {
     }
     [[nodiscard]] const Record& back() const noexcept { return (*this)[size_ - 1]; }
     /// Appends `record`; returns the stored one.
-    const Record& push_back(Record record);
+    const Record& push_back(Record&& record);
+    const Record& push_back(const Record& record) { return push_back(Record(record)); }
 
   private:
     static constexpr std::size_t first_block = 4;
@@ -157,8 +158,10 @@ class Recorder {
     Recorder(const Recorder&) = delete;
     Recorder& operator=(const Recorder&) = delete;
 
-    /// Appends `record`, stamping its sequence number; returns the stored record.
-    const Record& append(Record record);
+    /// Appends `record`, stamping its sequence number; returns the stored record. A record
+    /// passed as an rvalue is moved into place once, however deep the call chain above.
+    const Record& append(Record&& record);
+    const Record& append(const Record& record) { return append(Record(record)); }
 
     using iterator = RecordView::iterator;
     [[nodiscard]] iterator begin() const { return {log_.get(), 0}; }
