@@ -3,12 +3,9 @@
 #include "hivescope/protocol/error.hpp"
 #include "protocol/detail/hex.hpp"
 #include "protocol/detail/json_dom.hpp"
+#include "protocol/detail/verbatim_run.hpp"
 
 #include <simdjson.h>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include <optional>
 
@@ -136,32 +133,6 @@ bool json_space(char c) noexcept {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/// The end of the run of printable ASCII other than '"' and '\\' starting at `i`: the
-/// position of the first other byte, or text.size().
-std::size_t plain_run(std::string_view text, std::size_t i) noexcept {
-    const auto ordinary = [](char c) { return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'; };
-#if defined(__SSE2__)
-    // 16 bytes per step (envelope values are hundreds of bytes). Signed compares: bytes ≥ 0x80
-    // are negative, so "below 0x20" catches them too.
-    const __m128i below_space = _mm_set1_epi8(0x20);
-    const __m128i del = _mm_set1_epi8(0x7f);
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    for (; i + 16 <= text.size(); i += 16) {
-        const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-        const __m128i special =
-            _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(c, below_space), _mm_cmpeq_epi8(c, del)),
-                         _mm_or_si128(_mm_cmpeq_epi8(c, quote), _mm_cmpeq_epi8(c, backslash)));
-        const int mask = _mm_movemask_epi8(special);
-        if (mask != 0)
-            return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-    }
-#endif
-    while (i < text.size() && ordinary(text[i]))
-        ++i;
-    return i;
-}
-
 /// A strict scan for `{"ciphertext": "…", "tag": "…", "nonce": "…"}` in any order and spacing:
 /// only those keys, each once, ciphertext and nonce present, every value a string of printable
 /// ASCII without escapes. Such text is valid JSON whose parse yields exactly these strings, so
@@ -182,7 +153,7 @@ std::optional<PlainEnvelope> scan_plain_envelope(std::string_view text) {
     // A string of printable ASCII with no escapes, after its opening quote.
     const auto plain_string = [&]() -> std::optional<std::string_view> {
         const std::size_t from = i;
-        i = plain_run(text, i);
+        i = detail::verbatim_run(text, i, /*ascii_only=*/true);
         if (i >= text.size() || text[i] != '"')
             return std::nullopt;
         return text.substr(from, i++ - from);

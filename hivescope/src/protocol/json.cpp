@@ -2,6 +2,7 @@
 
 #include "hivescope/protocol/error.hpp"
 #include "protocol/detail/json_dom.hpp"
+#include "protocol/detail/verbatim_run.hpp"
 
 #include <simdjson.h>
 
@@ -504,9 +505,13 @@ constexpr std::array<bool, 256> stop_table(bool ascii_only) {
 constexpr std::array<bool, 256> stop_raw = stop_table(false);
 constexpr std::array<bool, 256> stop_ascii = stop_table(true);
 
-// The end of the run of verbatim characters starting at `i`. Strings on the wire are mostly
-// plain (types, ids, utterances), and serialising a BUS scans hundreds of their bytes per hop.
+} // namespace
+
+namespace detail {
+
 std::size_t verbatim_run(std::string_view text, std::size_t i, bool ascii_only) noexcept {
+    // Strings on the wire are mostly plain (types, ids, utterances, envelope fields hundreds of
+    // bytes long), so runs are scanned 16 bytes at a time.
 #if defined(__SSE2__)
     // 16 bytes per step, compared unsigned through max: c <= 0x1f is max(c, 0x1f) == 0x1f, and
     // c >= 0x7f is max(c, 0x7f) == c.
@@ -531,7 +536,7 @@ std::size_t verbatim_run(std::string_view text, std::size_t i, bool ascii_only) 
     return i;
 }
 
-} // namespace
+} // namespace detail
 
 void append_json_string(std::string& out, std::string_view text, JsonStyle style) {
     out.push_back('"');
@@ -539,7 +544,7 @@ void append_json_string(std::string& out, std::string_view text, JsonStyle style
     std::size_t i = 0;
     while (i < text.size()) {
         // Copy the longest run that needs no escaping in one go.
-        const std::size_t run = verbatim_run(text, i, ascii_only);
+        const std::size_t run = detail::verbatim_run(text, i, ascii_only);
         out.append(text, i, run - i);
         i = run;
         if (i >= text.size())
