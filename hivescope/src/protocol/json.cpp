@@ -509,12 +509,13 @@ constexpr std::array<bool, 256> stop_ascii = stop_table(true);
 
 namespace detail {
 
-std::size_t verbatim_run(std::string_view text, std::size_t i, bool ascii_only) noexcept {
+std::size_t verbatim_run(std::string_view text, std::size_t from, bool ascii_only) noexcept {
     // Strings on the wire are mostly plain (types, ids, utterances, envelope fields hundreds of
     // bytes long), so runs are scanned 16 bytes at a time.
+    std::size_t i = from;
 #if defined(__SSE2__)
-    // 16 bytes per step, compared unsigned through max: c <= 0x1f is max(c, 0x1f) == 0x1f, and
-    // c >= 0x7f is max(c, 0x7f) == c.
+    // Unsigned compares through max: c <= 0x1f is max(c, 0x1f) == 0x1f, and c >= 0x7f is
+    // max(c, 0x7f) == c.
     const __m128i control_max = _mm_set1_epi8(0x1f);
     const __m128i del = _mm_set1_epi8(0x7f);
     const __m128i quote = _mm_set1_epi8('"');
