@@ -11,6 +11,7 @@ packages=(
     catch2
     libsimdjson-dev
     libssl-dev
+    nettle-dev # short AES-GCM frames: far less per-call overhead than OpenSSL 3's EVP
     libspdlog-dev
     zlib1g-dev
     libboost-dev

@@ -1,6 +1,6 @@
 #pragma once
 // What one link negotiated (cipher, encoding, key), packaged so a node can encrypt and decrypt
-// its text and binary frames without re-deriving OpenSSL state per message.
+// its text and binary frames without redoing the key setup per message.
 
 #include "hivescope/protocol/bytes.hpp"
 #include "hivescope/protocol/cipher.hpp"
