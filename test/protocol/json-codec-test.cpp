@@ -97,6 +97,77 @@ TEST_CASE("malformed text frames get typed errors", "[json-codec][bad-input]") {
           ErrorCode::invalid_utf8);
 }
 
+// parse_json_message reads the usual envelope straight from the parsed document; every other
+// shape goes through message_from_json. Both must give the same message, or the same error.
+TEST_CASE("text frames parse as their JSON value does, whichever path reads them",
+          "[json-codec][bad-input]") {
+    const auto outcome = [](auto&& parse) -> std::string {
+        try {
+            return "ok " + serialize_json(parse());
+        } catch (const ProtocolError& error) {
+            return std::string("error ") + std::string(to_string(error.code())) + ": " +
+                   error.what();
+        }
+    };
+    const std::string deep = std::string(130, '[') + std::string(130, ']');
+    const std::vector<std::string> texts = {
+        // The plain shape, with each field present, absent, null or filled in.
+        R"({"msg_type": "bus", "payload": {"type": "speak", "data": {}, "context": {}}})",
+        R"({"msg_type": "bus", "payload": null, "metadata": null, "route": null, "node": null,
+            "target_site_id": null, "target_pubkey": null, "source_peer": null,
+            "target_peers": null, "bin_type": 0})",
+        R"({"source_peer": "S0", "route": [{"source": "a", "targets": ["b"]}, {"x": 1}],
+            "metadata": {"m": [1, 2.5]}, "node": "n", "target_site_id": "kitchen",
+            "target_pubkey": "pk", "target_peers": ["p1", "p2"], "msg_type": "ping"})",
+        R"({"msg_type": "propagate", "payload": {"msg_type": "ping", "payload": {"a": 1}},
+            "route": []})",
+        R"({"msg_type": "broadcast", "payload": {"msg_type": "bus", "payload": {"a": 1},
+            "extra": 2}})",
+        // Shapes left to the general path.
+        R"({"msg_type": "bus", "payload": {"a": 1}, "payload": {"b": 2}})",
+        R"({"msg_type": "bus", "msg_type": "ping"})",
+        R"({"msg_type": "bus", "bin_type": 1, "extra": 1})",
+        R"({"extra": 1, "msg_type": "bus", "bin_type": 1})",
+        R"({"msg_type": "bus", "bin_type": 0.0})",
+        R"({"msg_type": "bus", "payload": {"a": )" + deep + R"(}, "extra": 1})",
+        R"({"msg_type": "bus", "node": 1, "payload": {"a": )" + deep + "}}",
+        R"({"msg_type": "bus", "route": [{"source": "a", "targets": )" + deep + "}]}",
+        R"({"msg_type": "bus", "source_peer": {"a": )" + deep + "}}",
+        R"({"msg_type": "bus", "payload": "{"a": 1}"})",
+        R"({"msg_type": "propagate", "payload": {"msg_type": "ping", "payload": "{"a": 1}"},
+            "node": "n"})",
+        R"({"msg_type": "propagate", "payload": {"msg_type": "ping", "payload": "{"a": 1}"},
+            "node": 7})",
+        R"({"msg_type": "bin", "payload": {}})",
+        R"({"msg_type": "nope"})",
+        R"({"msg_type": 1})",
+        R"({"payload": {}})",
+        "[]",
+    };
+    for (const bool compat : {false, true}) {
+        EnvelopeParseOptions options;
+        options.reference_compat = compat;
+        for (const auto& text : texts) {
+            INFO("compat " << compat << ": " << text);
+            const std::string direct = outcome([&] { return parse_json_message(text, options); });
+            const std::string general = outcome([&] {
+                return message_from_json(Json::parse(text, options.json), options);
+            });
+            CHECK(direct == general);
+        }
+    }
+    // Outside the depth budget the root object itself is refused.
+    EnvelopeParseOptions flat;
+    flat.json.max_depth = 0;
+    CHECK(parse_json_message(R"({"msg_type": "ping"})").type() == MessageType::ping);
+    try {
+        (void)parse_json_message(R"({"msg_type": "ping"})", flat);
+        FAIL("a depth budget of 0 admits no object");
+    } catch (const ProtocolError& error) {
+        CHECK(error.code() == ErrorCode::nesting_too_deep);
+    }
+}
+
 TEST_CASE("transport nesting is bounded", "[json-codec][bad-input]") {
     std::string text = R"({"msg_type": "ping"})";
     for (int i = 0; i < 40; ++i)

@@ -123,6 +123,23 @@ TEST_CASE("objects keep insertion order; duplicate keys keep the first position"
     CHECK(built.dump() == R"({"a": 2})");
 }
 
+TEST_CASE("an object with many keys keeps each once, in first-seen order", "[json]") {
+    // More keys than the parser's 64 duplicate-check signatures: every key shares its signature
+    // with others, so repeats must still be told apart from look-alikes.
+    std::string text = "{";
+    Json expected = Json::object();
+    for (int i = 0; i < 300; ++i) {
+        const std::string key = "k" + std::to_string(i % 200) + (i % 3 == 0 ? "" : "x");
+        text += (i == 0 ? "\"" : ", \"") + key + "\": " + std::to_string(i);
+        expected[key] = i;
+    }
+    text += "}";
+    const Json parsed = Json::parse(text);
+    CHECK(parsed == expected);
+    CHECK(parsed.dump() == expected.dump());
+    CHECK(parsed.as_object().size() < 300);
+}
+
 TEST_CASE("integers and doubles stay distinct", "[json]") {
     const Json parsed =
         Json::parse(R"([1, 1.0, -0, 18446744073709551615, -9223372036854775808, 1e5])");

@@ -786,12 +786,28 @@ struct JsonBuilder {
             // Exactly the room it needs (less only with repeated keys): parsed trees are
             // recorded and kept.
             object.reserve(source.size());
-            for (auto field : source)
-                fill(member(object, field.key), field.value, depth + 1, max_depth);
+            // A key whose signature bit is still clear cannot be a repeat, so only the rare
+            // collision pays for a search of the members so far.
+            std::uint64_t signatures = 0;
+            for (auto field : source) {
+                const std::uint64_t signature = key_signature(field.key);
+                Json& slot = (signatures & signature) != 0 ? member(object, field.key)
+                                                           : new_member(object, field.key);
+                signatures |= signature;
+                fill(slot, field.value, depth + 1, max_depth);
+            }
             return;
         }
         }
         throw ProtocolError(ErrorCode::malformed_json, "unexpected JSON element");
+    }
+
+    // One of 64 bits, from the length and the end characters of the key.
+    static std::uint64_t key_signature(std::string_view key) noexcept {
+        const unsigned ends = key.empty() ? 0u
+                                          : static_cast<unsigned char>(key.front()) * 3u +
+                                                static_cast<unsigned char>(key.back());
+        return std::uint64_t{1} << ((key.size() * 7u + ends) & 63u);
     }
 
     // The slot for `key`: a new member, or for a repeated key the first one's, emptied (the last
@@ -802,6 +818,11 @@ struct JsonBuilder {
             slot = Json();
             return slot;
         }
+        return new_member(object, key);
+    }
+
+    // A new member for a key known not to be in the object yet.
+    static Json& new_member(JsonObject& object, std::string_view key) {
         const std::size_t count = object.size();
         const bool room = object.storage_ != nullptr && object.storage_->capacity > count;
         JsonObject::Storage& storage =

@@ -2,8 +2,10 @@
 
 #include "hivescope/protocol/bus_message.hpp"
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/json_dom.hpp"
 #include "protocol/detail/json_strings.hpp"
 
+#include <array>
 #include <type_traits>
 #include <utility>
 
@@ -282,6 +284,119 @@ HiveMessage parse_envelope(J& envelope, const EnvelopeParseOptions& options, std
     return message;
 }
 
+// The envelope keys, for reading a document without building its root object.
+enum EnvelopeField : unsigned {
+    field_msg_type,
+    field_payload,
+    field_metadata,
+    field_route,
+    field_node,
+    field_target_site_id,
+    field_target_pubkey,
+    field_source_peer,
+    field_target_peers,
+    field_bin_type,
+    field_count,
+};
+
+constexpr std::array<std::string_view, field_count> field_names{
+    "msg_type",    "payload",      "metadata",    "route",        "node", "target_site_id",
+    "target_pubkey", "source_peer", "target_peers", "bin_type"};
+
+unsigned field_of(std::string_view key) noexcept {
+    for (unsigned field = 0; field < field_count; ++field)
+        if (field_names[field].size() == key.size() && field_names[field] == key)
+            return field;
+    return field_count;
+}
+
+// A string-or-null envelope field read from the document; false for any other kind.
+bool read_optional_string(simdjson::dom::element value, std::optional<std::string>& out) {
+    if (value.is_null()) {
+        out.reset();
+        return true;
+    }
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS)
+        return false;
+    out.emplace(text);
+    return true;
+}
+
+// The envelope read straight from the parsed document: only the values become Json, not the
+// root object (building it and taking it apart again was a fifth of reading a BUS frame). Only
+// the plain shape is read here: each key known and present once, msg_type a string naming a
+// non-BINARY type, bin_type absent or 0, payload and metadata objects or null, the addressing
+// fields strings or null. Anything else is nullopt and goes through parse_envelope, which
+// reports errors in its own order; so does any error thrown here.
+std::optional<HiveMessage> plain_envelope(simdjson::dom::element root,
+                                          const EnvelopeParseOptions& options) {
+    using simdjson::dom::element_type;
+    const std::size_t max_depth = options.json.max_depth;
+    simdjson::dom::object object;
+    if (max_depth == 0 || root.get_object().get(object) != simdjson::SUCCESS)
+        return std::nullopt;
+    std::array<simdjson::dom::element, field_count> fields;
+    unsigned present = 0;
+    for (auto member : object) {
+        const unsigned field = field_of(member.key);
+        if (field == field_count || (present & (1u << field)) != 0)
+            return std::nullopt;
+        present |= 1u << field;
+        fields[field] = member.value;
+    }
+    const auto has = [&](EnvelopeField field) { return (present & (1u << field)) != 0; };
+    std::string_view type_name;
+    if (!has(field_msg_type) || fields[field_msg_type].get_string().get(type_name))
+        return std::nullopt;
+    const auto type = message_type_from_wire(type_name);
+    if (!type || *type == MessageType::binary)
+        return std::nullopt;
+    if (has(field_bin_type) && (fields[field_bin_type].type() != element_type::INT64 ||
+                                fields[field_bin_type].get_int64().value_unsafe() != 0))
+        return std::nullopt;
+    const auto object_or_null = [&](EnvelopeField field) {
+        return !has(field) || fields[field].type() == element_type::OBJECT ||
+               fields[field].type() == element_type::NULL_VALUE;
+    };
+    if (!object_or_null(field_payload) || !object_or_null(field_metadata))
+        return std::nullopt;
+
+    // Everything is converted before a nested envelope is read: reading one may parse again
+    // (a string payload), which ends this document's lifetime.
+    const auto value_of = [&](EnvelopeField field) {
+        return has(field) ? detail::dom_to_json(fields[field], 1, max_depth) : Json();
+    };
+    Json payload = value_of(field_payload);
+    Json metadata = value_of(field_metadata);
+    Json route = value_of(field_route);
+    Json target_peers = value_of(field_target_peers);
+    std::array<std::optional<std::string>, 4> addressing;
+    constexpr std::array<EnvelopeField, 4> addressing_fields{
+        field_node, field_target_site_id, field_target_pubkey, field_source_peer};
+    for (std::size_t i = 0; i < addressing.size(); ++i)
+        if (has(addressing_fields[i]) &&
+            !read_optional_string(fields[addressing_fields[i]], addressing[i]))
+            return std::nullopt;
+
+    HiveMessage message = with_payload(*type, has(field_payload) ? &payload : nullptr, options, 0);
+    if (has(field_metadata))
+        message.set_metadata(std::move(metadata));
+    if (has(field_route))
+        message.route() = parse_route(route, options.reference_compat);
+    if (has(field_node))
+        message.set_node(std::move(addressing[0]));
+    if (has(field_target_site_id))
+        message.set_target_site_id(std::move(addressing[1]));
+    if (has(field_target_pubkey))
+        message.set_target_pubkey(std::move(addressing[2]));
+    if (has(field_source_peer))
+        message.set_source_peer(std::move(addressing[3]));
+    if (has(field_target_peers))
+        message.set_target_peers(string_list(target_peers, "target_peers"));
+    return message;
+}
+
 } // namespace
 
 HiveMessage message_from_json(const Json& envelope, const EnvelopeParseOptions& options) {
@@ -293,7 +408,20 @@ HiveMessage message_from_json(Json&& envelope, const EnvelopeParseOptions& optio
 }
 
 HiveMessage parse_json_message(std::string_view text, const EnvelopeParseOptions& options) {
-    Json envelope = Json::parse(text, options.json);
+    const simdjson::dom::element root = detail::parse_dom(text, options.json);
+    std::optional<HiveMessage> message;
+    bool document_intact = true;
+    try {
+        message = plain_envelope(root, options);
+    } catch (const ProtocolError&) {
+        // Reported below by the general path, in its order. A nested envelope may have parsed
+        // again by then, so the document is read afresh.
+        document_intact = false;
+    }
+    if (message)
+        return std::move(*message);
+    Json envelope = document_intact ? detail::dom_to_json(root, 0, options.json.max_depth)
+                                    : Json::parse(text, options.json);
     return parse_envelope(envelope, options, 0);
 }
 
