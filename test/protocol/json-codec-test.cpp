@@ -150,9 +150,8 @@ TEST_CASE("text frames parse as their JSON value does, whichever path reads them
         for (const auto& text : texts) {
             INFO("compat " << compat << ": " << text);
             const std::string direct = outcome([&] { return parse_json_message(text, options); });
-            const std::string general = outcome([&] {
-                return message_from_json(Json::parse(text, options.json), options);
-            });
+            const std::string general = outcome(
+                [&] { return message_from_json(Json::parse(text, options.json), options); });
             CHECK(direct == general);
         }
     }

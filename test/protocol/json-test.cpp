@@ -9,9 +9,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <utility>
+#include <vector>
 
 using namespace hivescope::protocol;
 
@@ -92,6 +95,79 @@ TEST_CASE("a character that needs escaping is found at any offset of a long stri
                 CAPTURE(static_cast<int>(style), special, at);
                 CHECK(Json(before + special + after).dump(style) ==
                       "\"" + before + inner(Json(special).dump(style)) + after + "\"");
+            }
+        }
+    }
+}
+
+namespace {
+// json.dumps of an ASCII string, a byte at a time: the oracle for the serialiser's SIMD paths.
+std::string dumps_ascii_text(std::string_view text, bool ensure_ascii) {
+    std::string out = "\"";
+    for (const char c : text) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20 || (ensure_ascii && c == 0x7f)) {
+                char escaped[8];
+                std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+                out += escaped;
+            } else {
+                out.push_back(c);
+            }
+        }
+    }
+    return out + "\"";
+}
+} // namespace
+
+TEST_CASE("short strings escape exactly their own characters, whatever follows them", "[json]") {
+    // A string shorter than 16 bytes is checked with one 16-byte load that reads past its end
+    // (inside the page); the bytes after it must not count, and one that would cross a page takes
+    // the byte loop. So: every length, every position of one special character, followed by
+    // bytes that would need escaping, placed both mid-page and against the end of a page.
+    constexpr std::size_t page = 4096;
+    std::vector<char> buffer(3 * page);
+    char* const page_end = reinterpret_cast<char*>(
+        (reinterpret_cast<std::uintptr_t>(buffer.data()) + 2 * page) & ~std::uintptr_t{page - 1});
+    for (const bool ascii : {false, true}) {
+        const JsonStyle style = ascii ? JsonStyle::python_ascii : JsonStyle::python;
+        for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f', '~'}) {
+            for (std::size_t length = 0; length <= 17; ++length) {
+                for (std::size_t at = 0; at <= length; ++at) {
+                    std::string text(length, 'a');
+                    if (at < length)
+                        text[at] = special;
+                    for (char* start : {page_end - page / 2, page_end - length}) {
+                        std::memcpy(start, text.data(), length);
+                        std::memset(start + length, '"', 16);
+                        std::string out;
+                        append_json_string(out, std::string_view(start, length), style);
+                        CAPTURE(ascii, static_cast<int>(special), length, at,
+                                start == page_end - length);
+                        CHECK(out == dumps_ascii_text(text, ascii));
+                    }
+                }
             }
         }
     }

@@ -300,8 +300,8 @@ enum EnvelopeField : unsigned {
 };
 
 constexpr std::array<std::string_view, field_count> field_names{
-    "msg_type",    "payload",      "metadata",    "route",        "node", "target_site_id",
-    "target_pubkey", "source_peer", "target_peers", "bin_type"};
+    "msg_type",       "payload",       "metadata",    "route",        "node",
+    "target_site_id", "target_pubkey", "source_peer", "target_peers", "bin_type"};
 
 unsigned field_of(std::string_view key) noexcept {
     for (unsigned field = 0; field < field_count; ++field)
