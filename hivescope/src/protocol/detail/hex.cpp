@@ -9,6 +9,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HIVESCOPE_HEX_AVX2 1
+#endif
 
 namespace hivescope::protocol::detail {
 
@@ -37,8 +41,82 @@ constexpr std::array<char, 512> pair_table = [] {
     return table;
 }();
 
+#if defined(HIVESCOPE_HEX_AVX2)
+// The SSE2 loops below, 32 bytes at a time, for CPUs that have AVX2 (checked at run time: the
+// library is built for baseline x86-64). A frame's ciphertext is hundreds of bytes long.
+#define HIVESCOPE_AVX2 __attribute__((target("avx2")))
+
+HIVESCOPE_AVX2 __m256i digits_of(__m256i nibbles) noexcept {
+    const __m256i letters = _mm256_cmpgt_epi8(nibbles, _mm256_set1_epi8(9));
+    return _mm256_add_epi8(_mm256_add_epi8(nibbles, _mm256_set1_epi8('0')),
+                           _mm256_and_si256(letters, _mm256_set1_epi8('a' - '0' - 10)));
+}
+
+HIVESCOPE_AVX2 std::size_t encode_avx2(char* out, ByteView bytes) noexcept {
+    const __m256i low_mask = _mm256_set1_epi8(0x0f);
+    std::size_t i = 0;
+    for (; i + 32 <= bytes.size(); i += 32) {
+        const __m256i in = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes.data() + i));
+        const __m256i high = digits_of(_mm256_and_si256(_mm256_srli_epi16(in, 4), low_mask));
+        const __m256i low = digits_of(_mm256_and_si256(in, low_mask));
+        // Interleaving works within each 128-bit lane; the lane halves are put in order after.
+        const __m256i first = _mm256_unpacklo_epi8(high, low);
+        const __m256i second = _mm256_unpackhi_epi8(high, low);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 2 * i),
+                            _mm256_permute2x128_si256(first, second, 0x20));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 2 * i + 32),
+                            _mm256_permute2x128_si256(first, second, 0x31));
+    }
+    return i;
+}
+
+// 32 digits as 16 values, one per 16-bit lane; `valid` gets 0xff for each byte that is a digit.
+HIVESCOPE_AVX2 __m256i values_of(const unsigned char* at, __m256i& valid) noexcept {
+    const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+    const __m256i folded = _mm256_or_si256(c, _mm256_set1_epi8(0x20));
+    const __m256i digit = _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8('0' - 1)),
+                                           _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), c));
+    const __m256i letter = _mm256_and_si256(_mm256_cmpgt_epi8(folded, _mm256_set1_epi8('a' - 1)),
+                                            _mm256_cmpgt_epi8(_mm256_set1_epi8('f' + 1), folded));
+    valid = _mm256_or_si256(digit, letter);
+    const __m256i v = _mm256_or_si256(
+        _mm256_and_si256(digit, _mm256_sub_epi8(c, _mm256_set1_epi8('0'))),
+        _mm256_and_si256(letter, _mm256_sub_epi8(folded, _mm256_set1_epi8('a' - 10))));
+    return _mm256_or_si256(_mm256_and_si256(_mm256_slli_epi16(v, 4), _mm256_set1_epi16(0x00ff)),
+                           _mm256_srli_epi16(v, 8));
+}
+
+// Decodes whole 64-digit blocks; returns how many bytes it wrote, or `absent` at a bad digit.
+constexpr std::size_t absent = static_cast<std::size_t>(-1);
+HIVESCOPE_AVX2 std::size_t decode_avx2(std::uint8_t* out, const unsigned char* in,
+                                       std::size_t n) noexcept {
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i valid_a;
+        __m256i valid_b;
+        const __m256i a = values_of(in + 2 * i, valid_a);
+        const __m256i b = values_of(in + 2 * i + 32, valid_b);
+        if (_mm256_movemask_epi8(_mm256_and_si256(valid_a, valid_b)) != -1)
+            return absent;
+        // Packing works within each 128-bit lane: put the four quarters back in order.
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                            _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xd8));
+    }
+    return i;
+}
+#undef HIVESCOPE_AVX2
+
+bool has_avx2() noexcept {
+    return __builtin_cpu_supports("avx2") != 0;
+}
+#endif
+
 void encode_into(char* out, ByteView bytes) noexcept {
     std::size_t i = 0;
+#if defined(HIVESCOPE_HEX_AVX2)
+    if (bytes.size() >= 32 && has_avx2())
+        i = encode_avx2(out, bytes);
+#endif
 #if defined(__SSE2__)
     // 16 bytes → 32 digits: split the nibbles, map 0-9 / 10-15 to '0'-'9' / 'a'-'f' by a
     // compare, and interleave high and low digits.
@@ -69,6 +147,13 @@ bool decode_into(std::uint8_t* out, std::string_view text) noexcept {
     const auto* in = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size() / 2;
     std::size_t i = 0;
+#if defined(HIVESCOPE_HEX_AVX2)
+    if (n >= 32 && has_avx2()) {
+        i = decode_avx2(out, in, n);
+        if (i == absent)
+            return false;
+    }
+#endif
 #if defined(__SSE2__)
     // 32 digits → 16 bytes at a time. Signed compares: bytes ≥ 0x80 are negative, so they fall
     // outside both ranges; OR-ing 0x20 folds 'A'-'F' onto 'a'-'f' and nothing else onto them.
