@@ -538,9 +538,9 @@ load_within_page(const char* at) noexcept {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
 }
 #if defined(__x86_64__)
-// special_bytes for 32 bytes, on CPUs with AVX2 (checked at run time): an encrypted envelope's
-// fields are hundreds of characters long.
-// Advances `i` over whole 32-byte blocks; true when it stopped at a special byte.
+// The scan 32 bytes at a time, on CPUs with AVX2 (checked at run time; an encrypted envelope's
+// fields are hundreds of characters long). Advances `i` over whole blocks; true when it stopped
+// at a special byte.
 __attribute__((target("avx2"))) bool verbatim_run_avx2(std::string_view text, std::size_t& i,
                                                        bool ascii_only) noexcept {
     const __m256i control_max = _mm256_set1_epi8(0x1f);
@@ -566,7 +566,7 @@ __attribute__((target("avx2"))) bool verbatim_run_avx2(std::string_view text, st
 
 std::size_t verbatim_run(std::string_view text, std::size_t from, bool ascii_only) noexcept {
     // Strings on the wire are mostly plain (types, ids, utterances, envelope fields hundreds of
-    // bytes long), so runs are scanned 16 bytes at a time.
+    // bytes long), so runs are scanned 32 or 16 bytes at a time.
     std::size_t i = from;
 #if defined(__SSE2__)
 #if defined(__x86_64__)
