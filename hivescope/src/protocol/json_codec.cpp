@@ -303,11 +303,41 @@ constexpr std::array<std::string_view, field_count> field_names{
     "msg_type",       "payload",       "metadata",    "route",        "node",
     "target_site_id", "target_pubkey", "source_peer", "target_peers", "bin_type"};
 
+// The field named `key`, or field_count. The length and one character pick the only candidate,
+// so each key costs one comparison (eight keys arrive with every frame).
 unsigned field_of(std::string_view key) noexcept {
-    for (unsigned field = 0; field < field_count; ++field)
-        if (field_names[field].size() == key.size() && field_names[field] == key)
-            return field;
-    return field_count;
+    unsigned candidate = field_count;
+    switch (key.size()) {
+    case 4:
+        candidate = field_node;
+        break;
+    case 5:
+        candidate = field_route;
+        break;
+    case 7:
+        candidate = field_payload;
+        break;
+    case 8:
+        candidate = key[0] == 'b'   ? field_bin_type
+                    : key[1] == 's' ? field_msg_type
+                                    : field_metadata;
+        break;
+    case 11:
+        candidate = field_source_peer;
+        break;
+    case 12:
+        candidate = field_target_peers;
+        break;
+    case 13:
+        candidate = field_target_pubkey;
+        break;
+    case 14:
+        candidate = field_target_site_id;
+        break;
+    default:
+        return field_count;
+    }
+    return field_names[candidate] == key ? candidate : field_count;
 }
 
 // A string-or-null envelope field read from the document; false for any other kind.
