@@ -48,8 +48,10 @@ class SharedMessage {
     /// Takes `message` (a copy or a move, as the caller passes it).
     /// The message is frozen first (protocol::Json::freeze), so copies taken from the record
     /// share its objects.
-    SharedMessage(protocol::HiveMessage message)
-        : message_(std::make_shared<const protocol::HiveMessage>(frozen(std::move(message)))) {}
+    SharedMessage(protocol::HiveMessage message) {
+        message.freeze();
+        message_ = std::make_shared<const protocol::HiveMessage>(std::move(message));
+    }
     /// Shares an already shared message (null: no message).
     SharedMessage(std::shared_ptr<const protocol::HiveMessage> message) noexcept
         : message_(std::move(message)) {}
@@ -85,11 +87,6 @@ class SharedMessage {
     }
 
   private:
-    static protocol::HiveMessage frozen(protocol::HiveMessage message) noexcept {
-        message.freeze();
-        return message;
-    }
-
     std::shared_ptr<const protocol::HiveMessage> message_;
 };
 
