@@ -482,12 +482,13 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
         const Json* value = context.find(key);
         return value == nullptr || value->is_null();
     };
+    // set() puts a new key's value in place (operator[] would insert null, then assign).
     if (absent("source"))
-        context["source"] = Json(useragent_);
+        fields.set("source", useragent_);
     if (absent("platform"))
-        context["platform"] = Json(useragent_);
+        fields.set("platform", useragent_);
     if (absent("destination"))
-        context["destination"] = Json("HiveMind");
+        fields.set("destination", "HiveMind");
     // The caller's session object is completed where it stands; without one, ours is copied in.
     Json* existing = context.as_object().find("session");
     if (existing == nullptr || !existing->is_object())

@@ -661,7 +661,10 @@ void append_json_string(std::string& out, std::string_view text, JsonStyle style
 }
 
 void Json::dump_to(std::string& out, JsonStyle style) const {
+    // Views rather than C strings: their lengths are known, so no strlen per separator.
     const bool compact = style == JsonStyle::compact;
+    const std::string_view item_separator = compact ? std::string_view(",") : ", ";
+    const std::string_view key_separator = compact ? std::string_view(":") : ": ";
     switch (kind()) {
     case Kind::null:
         out += "null";
@@ -694,7 +697,7 @@ void Json::dump_to(std::string& out, JsonStyle style) const {
         bool first = true;
         for (const auto& item : std::get<JsonArray>(value_)) {
             if (!first)
-                out += compact ? "," : ", ";
+                out.append(item_separator);
             first = false;
             item.dump_to(out, style);
         }
@@ -706,10 +709,10 @@ void Json::dump_to(std::string& out, JsonStyle style) const {
         bool first = true;
         for (const auto& [key, item] : std::get<JsonObject>(value_)) {
             if (!first)
-                out += compact ? "," : ", ";
+                out.append(item_separator);
             first = false;
             append_json_string(out, key, style);
-            out += compact ? ":" : ": ";
+            out.append(key_separator);
             item.dump_to(out, style);
         }
         out.push_back('}');
