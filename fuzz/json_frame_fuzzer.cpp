@@ -107,6 +107,32 @@ void check_binary_form(const HiveMessage& parsed) {
     check(decoded == binary_view(parsed), "decode_binary(encode_binary(m)) keeps what A.7.3 keeps");
 }
 
+// parse_json_message reads the usual envelope straight from the parsed document and leaves
+// everything else to message_from_json over the whole tree: the two must agree on every input,
+// on the message or on the error (code and text).
+std::string outcome_of(const auto& parse) {
+    try {
+        const HiveMessage message = parse();
+        std::string out = "ok " + serialize_json(message); // target_peers is never emitted
+        for (const auto& peer : message.target_peers())
+            out += " target_peer " + peer;
+        return out;
+    } catch (const ProtocolError& error) {
+        return "error " + std::string(to_string(error.code())) + ": " + error.what();
+    }
+}
+
+void check_same_as_tree(std::string_view input, const EnvelopeParseOptions& options) {
+    const std::string direct = outcome_of([&] { return parse_json_message(input, options); });
+    const std::string general =
+        outcome_of([&] { return message_from_json(Json::parse(input, options.json), options); });
+    if (direct != general) {
+        show("direct", direct);
+        show("general", general);
+    }
+    check(direct == general, "parse_json_message agrees with message_from_json(Json::parse)");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -114,6 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const bool reference_compat : {false, true}) {
         EnvelopeParseOptions options;
         options.reference_compat = reference_compat;
+        check_same_as_tree(input, options);
         if (const auto message = try_parse(input, options)) {
             check_canonical(input, *message);
             check_binary_form(*message);
