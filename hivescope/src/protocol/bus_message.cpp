@@ -48,28 +48,25 @@ BusMessage BusMessage::from_json(const Json& payload) {
     return message;
 }
 
-Json BusMessage::to_json() const& {
-    // Straight into the object: a copy of the whole message first would copy, then move, each
-    // field.
+namespace {
+// `{"type", "data", "context"}` from the given fields, in that order.
+Json payload_object(std::string type, Json data, Json context) {
     JsonObject object;
     object.reserve(3);
-    object.set("type", type_);
-    object.set("data", data_);
-    object.set("context", context_);
+    object.set("type", std::move(type));
+    object.set("data", std::move(data));
+    object.set("context", std::move(context));
     return Json(std::move(object));
+}
+} // namespace
+
+Json BusMessage::to_json() const& {
+    // Each field copied once, straight into the object.
+    return payload_object(type_, data_, context_);
 }
 
 Json BusMessage::to_json() && {
-    return to_json_from_moved();
-}
-
-Json BusMessage::to_json_from_moved() {
-    JsonObject object;
-    object.reserve(3);
-    object.set("type", std::move(type_));
-    object.set("data", std::move(data_));
-    object.set("context", std::move(context_));
-    return Json(std::move(object));
+    return payload_object(std::move(type_), std::move(data_), std::move(context_));
 }
 
 const Json* BusMessage::session() const noexcept {

@@ -59,9 +59,6 @@ class BusMessage {
     friend bool operator==(const BusMessage&, const BusMessage&) = default;
 
   private:
-    /// Builds the payload object from this message's fields, leaving them moved-from.
-    [[nodiscard]] Json to_json_from_moved();
-
     std::string type_;
     Json data_ = Json::object();
     Json context_ = Json::object();
