@@ -4,6 +4,7 @@
 #include "hivescope/protocol/error.hpp"
 #include "protocol/detail/json_dom.hpp"
 #include "protocol/detail/json_strings.hpp"
+#include "protocol/detail/json_writer.hpp"
 
 #include <array>
 #include <type_traits>
@@ -18,52 +19,58 @@ namespace {
                         "BINARY messages have no JSON form; send them as binary frames");
 }
 
-void append_optional_string(std::string& out, const std::optional<std::string>& value) {
+void write_optional_string(detail::JsonWriter& writer, const std::optional<std::string>& value) {
     if (value)
-        append_json_string(out, *value, JsonStyle::python);
+        writer.string(*value);
     else
-        out += "null";
+        writer.raw("null");
+}
+
+void write_message(detail::JsonWriter& writer, const HiveMessage& message) {
+    if (message.type() == MessageType::binary)
+        not_serializable_binary();
+    writer.raw("{\"msg_type\": ");
+    writer.string(wire_name(message.type()));
+    writer.raw(", \"payload\": ");
+    if (message.payload_kind() == HiveMessage::PayloadKind::nested)
+        write_message(writer, message.inner());
+    else
+        writer.value(message.payload());
+    writer.raw(", \"metadata\": ");
+    writer.value(message.metadata());
+    writer.raw(", \"route\": [");
+    bool first_hop = true;
+    for (const auto& hop : message.route()) {
+        if (!first_hop)
+            writer.raw(", ");
+        first_hop = false;
+        writer.raw("{\"source\": ");
+        writer.string(hop.source);
+        writer.raw(", \"targets\": [");
+        for (std::size_t i = 0; i < hop.targets.size(); ++i) {
+            if (i != 0)
+                writer.raw(", ");
+            writer.string(hop.targets[i]);
+        }
+        writer.raw("]}");
+    }
+    writer.raw("], \"node\": ");
+    write_optional_string(writer, message.node());
+    writer.raw(", \"target_site_id\": ");
+    write_optional_string(writer, message.target_site_id());
+    writer.raw(", \"target_pubkey\": ");
+    write_optional_string(writer, message.target_pubkey());
+    writer.raw(", \"source_peer\": ");
+    write_optional_string(writer, message.source_peer());
+    writer.raw('}');
 }
 
 } // namespace
 
 void serialize_json_to(std::string& out, const HiveMessage& message) {
-    if (message.type() == MessageType::binary)
-        not_serializable_binary();
-    out += "{\"msg_type\": ";
-    append_json_string(out, wire_name(message.type()), JsonStyle::python);
-    out += ", \"payload\": ";
-    if (message.payload_kind() == HiveMessage::PayloadKind::nested)
-        serialize_json_to(out, message.inner());
-    else
-        message.payload().dump_to(out, JsonStyle::python);
-    out += ", \"metadata\": ";
-    message.metadata().dump_to(out, JsonStyle::python);
-    out += ", \"route\": [";
-    bool first_hop = true;
-    for (const auto& hop : message.route()) {
-        if (!first_hop)
-            out += ", ";
-        first_hop = false;
-        out += "{\"source\": ";
-        append_json_string(out, hop.source, JsonStyle::python);
-        out += ", \"targets\": [";
-        for (std::size_t i = 0; i < hop.targets.size(); ++i) {
-            if (i != 0)
-                out += ", ";
-            append_json_string(out, hop.targets[i], JsonStyle::python);
-        }
-        out += "]}";
-    }
-    out += "], \"node\": ";
-    append_optional_string(out, message.node());
-    out += ", \"target_site_id\": ";
-    append_optional_string(out, message.target_site_id());
-    out += ", \"target_pubkey\": ";
-    append_optional_string(out, message.target_pubkey());
-    out += ", \"source_peer\": ";
-    append_optional_string(out, message.source_peer());
-    out.push_back('}');
+    // A typical BUS envelope is 300-450 bytes.
+    detail::JsonWriter writer(out, JsonStyle::python, 448);
+    write_message(writer, message);
 }
 
 std::string serialize_json(const HiveMessage& message) {
