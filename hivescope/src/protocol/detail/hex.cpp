@@ -46,7 +46,7 @@ constexpr std::array<char, 512> pair_table = [] {
 // library is built for baseline x86-64). A frame's ciphertext is hundreds of bytes long.
 #define HIVESCOPE_AVX2 __attribute__((target("avx2")))
 
-HIVESCOPE_AVX2 __m256i digits_of(__m256i nibbles) noexcept {
+HIVESCOPE_AVX2 inline __attribute__((always_inline)) __m256i digits_of(__m256i nibbles) noexcept {
     const __m256i letters = _mm256_cmpgt_epi8(nibbles, _mm256_set1_epi8(9));
     return _mm256_add_epi8(_mm256_add_epi8(nibbles, _mm256_set1_epi8('0')),
                            _mm256_and_si256(letters, _mm256_set1_epi8('a' - '0' - 10)));
@@ -71,7 +71,8 @@ HIVESCOPE_AVX2 std::size_t encode_avx2(char* out, ByteView bytes) noexcept {
 }
 
 // 32 digits as 16 values, one per 16-bit lane; `valid` gets 0xff for each byte that is a digit.
-HIVESCOPE_AVX2 __m256i values_of(const unsigned char* at, __m256i& valid) noexcept {
+HIVESCOPE_AVX2 inline __attribute__((always_inline)) __m256i values_of(const unsigned char* at,
+                                                                       __m256i& valid) noexcept {
     const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
     const __m256i folded = _mm256_or_si256(c, _mm256_set1_epi8(0x20));
     const __m256i digit = _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8('0' - 1)),
