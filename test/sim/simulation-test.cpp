@@ -4,6 +4,8 @@
 
 #include "hivescope/sim/simulation.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,46 @@ TEST_CASE("events run in (time, insertion) order on a virtual clock", "[sim]") {
           std::vector<std::string>{"first", "nested", "a@1.000ms", "b@2.000ms", "c@2.000ms"});
     CHECK(sim.now() == 2ms);
     CHECK(sim.events_run() == 5);
+}
+
+TEST_CASE("events scheduled out of order, in order and from inside events all run in (time, "
+          "insertion) order",
+          "[sim]") {
+    // Ascending runs (as a link's frames are) interleaved with earlier and equal times, and
+    // events that schedule more: the run order must be the (time, insertion) sort of them all.
+    Simulation sim(3);
+    std::vector<std::pair<Duration, int>> expected;
+    std::vector<int> ran;
+    int next = 0;
+    std::uint32_t state = 12345;
+    const auto draw = [&state](std::uint32_t n) {
+        state = state * 1664525u + 1013904223u;
+        return (state >> 8) % n;
+    };
+    std::function<void(int)> add = [&](int depth) {
+        const Duration delay = std::chrono::microseconds(draw(4) == 0 ? draw(50) : 40 + next);
+        const int label = next++;
+        expected.emplace_back(sim.now() + delay, label);
+        sim.schedule_after(delay, [&, label, depth] {
+            ran.push_back(label);
+            if (depth < 2 && draw(3) == 0)
+                add(depth + 1);
+        });
+    };
+    for (int i = 0; i < 400; ++i)
+        add(0);
+    sim.schedule_after(std::chrono::microseconds(1), [&] {
+        for (int i = 0; i < 50; ++i)
+            add(1);
+    });
+    CHECK(sim.run_until_idle());
+    // Labels grow with insertion, so sorting by (time, label) is the (time, insertion) order.
+    std::stable_sort(expected.begin(), expected.end());
+    std::vector<int> order;
+    for (const auto& [time, label] : expected)
+        order.push_back(label);
+    REQUIRE(ran.size() == order.size());
+    CHECK(ran == order);
 }
 
 TEST_CASE("cancelled events never run", "[sim]") {

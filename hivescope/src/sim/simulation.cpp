@@ -26,7 +26,12 @@ EventId Simulation::schedule_at(VirtualTime when, std::function<void()> action) 
                                       "cannot schedule an empty action");
     const EventId id = next_id_++;
     finished_.resize(next_id_, false);
-    queue_.push(Event{when < now_ ? now_ : when, id, std::move(action)});
+    Event event{when < now_ ? now_ : when, id, std::move(action)};
+    // Ids grow, so an event due no earlier than the last in order also sorts after it.
+    if (in_order_.empty() || in_order_.back().at <= event.at)
+        in_order_.push_back(std::move(event));
+    else
+        queue_.push(std::move(event));
     return id;
 }
 
@@ -69,11 +74,29 @@ bool Simulation::wait_inbox(std::chrono::steady_clock::time_point until) {
     return inbox_ready_.wait_until(lock, until, [this] { return !inbox_.empty(); });
 }
 
+VirtualTime Simulation::next_due() const noexcept {
+    if (queue_.empty())
+        return in_order_.front().at;
+    if (in_order_.empty())
+        return queue_.top().at;
+    return std::min(queue_.top().at, in_order_.front().at);
+}
+
+Simulation::Event Simulation::take_next() {
+    if (queue_.empty() || (!in_order_.empty() && Later{}(queue_.top(), in_order_.front()))) {
+        Event event = std::move(in_order_.front());
+        in_order_.pop_front();
+        return event;
+    }
+    Event event = std::move(const_cast<Event&>(queue_.top()));
+    queue_.pop();
+    return event;
+}
+
 bool Simulation::step() {
     drain_inbox();
-    while (!queue_.empty()) {
-        Event event = std::move(const_cast<Event&>(queue_.top()));
-        queue_.pop();
+    while (!queue_empty()) {
+        Event event = take_next();
         if (finished_[event.id]) {
             --cancelled_in_queue_;
             continue;
@@ -102,7 +125,7 @@ bool Simulation::run_until_idle_real(std::uint64_t max_events) {
     std::uint64_t ran = 0;
     while (ran < max_events) {
         drain_inbox();
-        if (!queue_.empty() && queue_.top().at <= now_) {
+        if (!queue_empty() && next_due() <= now_) {
             ran += step() ? 1 : 0;
             continue;
         }
@@ -114,12 +137,12 @@ bool Simulation::run_until_idle_real(std::uint64_t max_events) {
             wait_inbox(std::min(give_up, wall + real_quiet_period));
             continue;
         }
-        if (!queue_.empty()) {
+        if (!queue_empty()) {
             ran += step() ? 1 : 0;
             continue;
         }
         if (!wait_inbox(std::min(give_up, wall + real_quiet_period)))
-            return queue_.empty();
+            return queue_empty();
     }
     return pending_events() == 0;
 }
@@ -136,7 +159,7 @@ bool Simulation::run_until_real(const std::function<bool()>& predicate, Duration
         const auto wall = Clock::now();
         const VirtualTime paced =
             virtual_start + std::chrono::duration_cast<Duration>(wall - wall_start);
-        if (!queue_.empty() && queue_.top().at <= std::max(paced, now_)) {
+        if (!queue_empty() && next_due() <= std::max(paced, now_)) {
             step();
             continue;
         }
@@ -145,8 +168,8 @@ bool Simulation::run_until_real(const std::function<bool()>& predicate, Duration
         if (wall >= wall_deadline)
             return predicate();
         auto until = wall_deadline;
-        if (!queue_.empty()) {
-            const auto due = wall_start + (queue_.top().at - virtual_start);
+        if (!queue_empty()) {
+            const auto due = wall_start + (next_due() - virtual_start);
             until = std::min(until, std::chrono::time_point_cast<Clock::duration>(due));
         }
         wait_inbox(until);
@@ -159,7 +182,7 @@ void Simulation::run_for(Duration duration) {
         return;
     }
     const VirtualTime end = now_ + duration;
-    while (!queue_.empty() && queue_.top().at <= end)
+    while (!queue_empty() && next_due() <= end)
         step();
     now_ = end;
 }
@@ -170,7 +193,7 @@ bool Simulation::run_until(const std::function<bool()>& predicate, Duration time
     const VirtualTime deadline = now_ + timeout;
     if (predicate())
         return true;
-    while (!queue_.empty() && queue_.top().at <= deadline) {
+    while (!queue_empty() && next_due() <= deadline) {
         step();
         if (predicate())
             return true;

@@ -89,7 +89,7 @@ class Simulation {
     Duration real_idle_limit = std::chrono::seconds(30);
 
     [[nodiscard]] std::size_t pending_events() const noexcept {
-        return queue_.size() - cancelled_in_queue_;
+        return queue_.size() + in_order_.size() - cancelled_in_queue_;
     }
     [[nodiscard]] std::uint64_t events_run() const noexcept { return events_run_; }
 
@@ -110,12 +110,22 @@ class Simulation {
     /// Waits until the inbox is non-empty or `until` (wall) passed; true if something arrived.
     bool wait_inbox(std::chrono::steady_clock::time_point until);
     bool run_until_idle_real(std::uint64_t max_events);
+    [[nodiscard]] bool queue_empty() const noexcept { return queue_.empty() && in_order_.empty(); }
+    /// When the next queued event is due; the queue must not be empty.
+    [[nodiscard]] VirtualTime next_due() const noexcept;
+    /// Takes the next queued event out; the queue must not be empty.
+    Event take_next();
 
     std::uint64_t seed_;
     VirtualTime now_{0};
     EventId next_id_ = 1;
     std::uint64_t events_run_ = 0;
+    // Events are kept in two places, together in (at, id) order: `in_order_` holds the ones
+    // scheduled no earlier than its last (the common case: every link has one latency, so its
+    // frames arrive in the order they were sent), appended and taken in O(1); the heap holds the
+    // rest. The next event is the earlier of the two fronts.
     std::priority_queue<Event, std::vector<Event>, Later> queue_;
+    std::deque<Event> in_order_;
     // One bit per event id: set once it ran or was cancelled. A set of pending ids cost an
     // allocation per event; a frame delivered is an event.
     std::vector<bool> finished_;
