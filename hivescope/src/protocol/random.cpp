@@ -2,9 +2,10 @@
 
 #include "hivescope/protocol/error.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+
+#include <nettle/chacha.h>
 
 #include <cstring>
 #include <memory>
@@ -27,47 +28,24 @@ SeededRandom::SeededRandom(std::uint64_t seed, std::string_view stream)
     SHA256(material.data(), material.size(), key_.data());
 }
 
-SeededRandom::SeededRandom(const SeededRandom& other)
-    : seed_(other.seed_), key_(other.key_), block_(other.block_), buffer_(other.buffer_),
-      used_(other.used_), stream_name_(other.stream_name_) {}
-
-SeededRandom& SeededRandom::operator=(const SeededRandom& other) {
-    if (this != &other)
-        *this = SeededRandom(other);
-    return *this;
-}
-
-void SeededRandom::ContextFree::operator()(EVP_CIPHER_CTX* context) const noexcept {
-    EVP_CIPHER_CTX_free(context);
-}
-
 void SeededRandom::fill(std::span<std::uint8_t> out) {
     std::size_t written = 0;
     while (written < out.size()) {
         if (used_ == buffer_.size()) {
-            // One 64-byte ChaCha20 block per refill; the 16-byte IV is counter ‖ nonce, and we
-            // put the block index in the nonce so each refill is independent of EVP state.
-            std::array<std::uint8_t, 16> iv{};
+            // One 64-byte ChaCha20 block per refill: block counter 0, and the refill's index in
+            // the nonce (OpenSSL's 16-byte IV counter ‖ nonce = 0^8 ‖ index, little endian), so
+            // each refill stands alone. Nettle's ChaCha needs no context kept between refills;
+            // OpenSSL's EVP re-initialisation cost more than the block.
+            std::array<std::uint8_t, 12> nonce{};
             for (int i = 0; i < 8; ++i)
-                iv[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(block_ >> (8 * i));
+                nonce[4 + static_cast<std::size_t>(i)] =
+                    static_cast<std::uint8_t>(block_ >> (8 * i));
             ++block_;
-            if (!keystream_) {
-                keystream_.reset(EVP_CIPHER_CTX_new());
-                if (!keystream_ || EVP_EncryptInit_ex(keystream_.get(), EVP_chacha20(), nullptr,
-                                                      nullptr, nullptr) != 1) {
-                    keystream_.reset();
-                    throw ProtocolError(ErrorCode::crypto_error, "ChaCha20 keystream failed");
-                }
-            }
-            std::array<std::uint8_t, 64> zeros{};
-            int len = 0;
-            if (EVP_EncryptInit_ex(keystream_.get(), nullptr, nullptr, key_.data(), iv.data()) !=
-                    1 ||
-                EVP_EncryptUpdate(keystream_.get(), buffer_.data(), &len, zeros.data(),
-                                  static_cast<int>(zeros.size())) != 1) {
-                keystream_.reset(); // unknown state: start from a fresh context next time
-                throw ProtocolError(ErrorCode::crypto_error, "ChaCha20 keystream failed");
-            }
+            chacha_ctx context;
+            chacha_set_key(&context, key_.data());
+            chacha_set_nonce96(&context, nonce.data());
+            const std::array<std::uint8_t, 64> zeros{};
+            chacha_crypt32(&context, zeros.size(), buffer_.data(), zeros.data());
             used_ = 0;
         }
         const std::size_t take = std::min(out.size() - written, buffer_.size() - used_);

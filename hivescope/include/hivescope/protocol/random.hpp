@@ -13,8 +13,6 @@
 #include <string>
 #include <string_view>
 
-struct evp_cipher_ctx_st; // OpenSSL's EVP_CIPHER_CTX
-
 namespace hivescope::protocol {
 
 /// Where random bytes come from.
@@ -42,9 +40,9 @@ class SystemRandom final : public RandomSource {
 class SeededRandom final : public RandomSource {
   public:
     explicit SeededRandom(std::uint64_t seed, std::string_view stream = {});
-    // A copy continues the same stream from the same position; it makes its own cipher context.
-    SeededRandom(const SeededRandom& other);
-    SeededRandom& operator=(const SeededRandom& other);
+    // A copy continues the same stream from the same position.
+    SeededRandom(const SeededRandom&) = default;
+    SeededRandom& operator=(const SeededRandom&) = default;
     SeededRandom(SeededRandom&&) noexcept = default;
     SeededRandom& operator=(SeededRandom&&) noexcept = default;
     ~SeededRandom() override = default;
@@ -60,12 +58,6 @@ class SeededRandom final : public RandomSource {
     std::array<std::uint8_t, 64> buffer_{}; ///< current keystream block
     std::size_t used_ = 64;                 ///< bytes of buffer_ already handed out
     std::string stream_name_;
-    // Kept between refills: creating a context (and OpenSSL 3's implicit cipher fetch) costs
-    // more than the 64-byte block it produces, and every encrypted frame draws a nonce.
-    struct ContextFree {
-        void operator()(evp_cipher_ctx_st* context) const noexcept;
-    };
-    std::unique_ptr<evp_cipher_ctx_st, ContextFree> keystream_;
 };
 
 /// Hands out pre-arranged byte strings in order, e.g. the fixed IVs a vector was recorded with.
