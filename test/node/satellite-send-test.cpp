@@ -146,6 +146,24 @@ TEST_CASE("send_bus fills the context and always sets the session", "[satellite]
         CHECK(bus.site_id() == "kitchen");
         CHECK(bus.session()->get_string("lang") == "de-de");
     }
+    SECTION("a context built from nothing is the one a partial context is completed to") {
+        // No context and an empty one take the whole-context path; one with a key of the
+        // caller's takes the general path. Apart from that key, all three must agree on every
+        // key, value and position.
+        h.sat.send_bus(BusMessage("speak"));
+        h.sat.send_bus(BusMessage("speak", Json::object(), Json::object()));
+        h.sat.send_bus(BusMessage("speak", Json::object(), Json(JsonObject{{"caller", Json(1)}})));
+        h.settle();
+        const auto received = h.master.received_of(MessageType::bus);
+        REQUIRE(received.size() == 3);
+        Json general = received[2].bus_message().context();
+        CHECK(general.as_object().begin()->first == "caller");
+        general.as_object().erase("caller");
+        CHECK(general.as_object().size() == 4);
+        CHECK(received[0].bus_message().context().dump() == general.dump());
+        CHECK(received[1].bus_message().context().dump() == general.dump());
+        CHECK(received[0].bus_message().session_id() == session_id);
+    }
     SECTION("a BUS carries no route hop") {
         h.sat.send_bus(BusMessage("speak"));
         h.settle();

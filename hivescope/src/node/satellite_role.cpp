@@ -11,6 +11,7 @@
 #include "hivescope/protocol/intercom.hpp"
 #include "hivescope/protocol/link_crypto.hpp"
 #include "hivescope/protocol/rsa_handshake.hpp"
+#include "protocol/detail/json_object_access.hpp"
 
 #include <algorithm>
 
@@ -468,6 +469,26 @@ HiveMessage bus_envelope(BusMessage message) {
 
 BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
     Json& context = message.context();
+    // Written only when they differ, so a copy of our (frozen) session stays shared.
+    const auto ensure = [](Json& session, std::string_view key, const std::string& value) {
+        const Json* current = std::as_const(session).find(key);
+        if (current == nullptr || !current->is_string() || current->as_string() != value)
+            session[key] = Json(value);
+    };
+    if (context.is_null() || (context.is_object() && context.as_object().empty())) {
+        // The usual send: no context of the caller's, so it is built as a whole, in the order
+        // the general path below would leave it.
+        using protocol::detail::JsonObjectAccess;
+        JsonObject fields = JsonObjectAccess::with_capacity(std::size(prepared_keys));
+        JsonObjectAccess::append_new(fields, "source", useragent_);
+        JsonObjectAccess::append_new(fields, "platform", useragent_);
+        JsonObjectAccess::append_new(fields, "destination", "HiveMind");
+        Json& session = JsonObjectAccess::append_new(fields, "session", session_);
+        ensure(session, "session_id", session_id_);
+        ensure(session, "site_id", core_.site_id());
+        context = Json(std::move(fields));
+        return message;
+    }
     if (!context.is_object())
         context = Json::object();
     // Exactly the room the keys added below need: the context grows once, with no slack kept
@@ -493,14 +514,8 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
     Json* existing = context.as_object().find("session");
     if (existing == nullptr || !existing->is_object())
         existing = &(context["session"] = session_);
-    // Written only when they differ, so a copy of our (frozen) session stays shared.
-    const auto ensure = [existing](std::string_view key, const std::string& value) {
-        const Json* current = std::as_const(*existing).find(key);
-        if (current == nullptr || !current->is_string() || current->as_string() != value)
-            (*existing)[key] = Json(value);
-    };
-    ensure("session_id", session_id_);
-    ensure("site_id", core_.site_id());
+    ensure(*existing, "session_id", session_id_);
+    ensure(*existing, "site_id", core_.site_id());
     return message;
 }
 

@@ -1,6 +1,7 @@
 #include "hivescope/protocol/bus_message.hpp"
 
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/json_object_access.hpp"
 
 namespace hivescope::protocol {
 
@@ -51,11 +52,10 @@ BusMessage BusMessage::from_json(const Json& payload) {
 namespace {
 // `{"type", "data", "context"}` from the given fields, in that order.
 Json payload_object(std::string type, Json data, Json context) {
-    JsonObject object;
-    object.reserve(3);
-    object.set("type", std::move(type));
-    object.set("data", std::move(data));
-    object.set("context", std::move(context));
+    JsonObject object = detail::JsonObjectAccess::with_capacity(3);
+    detail::JsonObjectAccess::append_new(object, "type", std::move(type));
+    detail::JsonObjectAccess::append_new(object, "data", std::move(data));
+    detail::JsonObjectAccess::append_new(object, "context", std::move(context));
     return Json(std::move(object));
 }
 } // namespace

@@ -2,11 +2,13 @@
 
 #include "hivescope/protocol/error.hpp"
 #include "protocol/detail/json_dom.hpp"
+#include "protocol/detail/json_object_access.hpp"
 
 #include <simdjson.h>
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -203,6 +205,32 @@ void JsonObject::reserve(std::size_t n) {
         return;
     (void)own(n);
 }
+
+namespace detail {
+
+JsonObject JsonObjectAccess::with_capacity(std::size_t capacity) {
+    JsonObject object;
+    if (capacity != 0)
+        object.storage_ = JsonObject::allocate(capacity);
+    return object;
+}
+
+Json& JsonObjectAccess::append_new(JsonObject& object, std::string_view key, Json value) {
+    assert(object.index_of(key) == JsonObject::absent);
+    JsonObject::Storage* storage = object.storage_;
+    // The usual case, an object of our own with room: construct the member where it goes.
+    // Anything else (shared, frozen, full) goes through append, which makes it so first.
+    if (storage == nullptr || storage->frozen || storage->size == storage->capacity ||
+        storage->references.load(std::memory_order_acquire) != 1)
+        return object.append(std::string(key), std::move(value)).second;
+    auto* slot = new (storage->members() + storage->size)
+        JsonObject::Member(std::piecewise_construct, std::forward_as_tuple(key),
+                           std::forward_as_tuple(std::move(value)));
+    ++storage->size;
+    return slot->second;
+}
+
+} // namespace detail
 
 bool operator==(const JsonObject& a, const JsonObject& b) {
     if (a.storage_ == b.storage_)

@@ -18,8 +18,9 @@ namespace hivescope::protocol {
 
 class Json;
 namespace detail {
-struct JsonBuilder; // the parser's in-place construction (json.cpp)
-}
+struct JsonBuilder;      // the parser's in-place construction (json.cpp)
+struct JsonObjectAccess; // building objects whose keys are known (detail/json_object_access.hpp)
+} // namespace detail
 
 /// The three ways the reference stack prints JSON (see protocol.md A.13 trap 2).
 enum class JsonStyle {
@@ -87,6 +88,7 @@ class JsonObject {
   private:
     friend class Json;
     friend struct detail::JsonBuilder;
+    friend struct detail::JsonObjectAccess;
     struct Storage;
     /// The storage for writing, with room for `capacity` members: a shared storage is copied
     /// first, a frozen one thawed.
