@@ -131,6 +131,56 @@ TEST_CASE("master: an injected BUS is rewritten with the connection session and 
     CHECK(spoken[0].context().find("session")->get_string("lang") == "pt-pt");
 }
 
+TEST_CASE("master: the rewritten context keeps the client's keys in place and adds its own after "
+          "them, in order",
+          "[node][master][session]") {
+    MasterHive hive;
+    // An admin, so messages without a session (the default one) are let through too.
+    auto& s0 = hive.join("S0", [](ClientRecord& r) {
+        r.allowed_types = {"ask", "speak"};
+        r.is_admin = true;
+    });
+    // The oracle: the rewrite as one set() or erase() after another on the context as sent.
+    const auto expected_for = [&](const BusMessage& sent, const Json& injected_session) {
+        Json context = sent.context();
+        auto& fields = context.as_object();
+        fields.set("session", injected_session);
+        fields.set("source", s0.peer_id());
+        fields.set("peer", s0.peer_id());
+        if (sent.type() == "speak")
+            fields.set("destination", Json(protocol::JsonArray{Json("audio")}));
+        else if (const Json* destination = fields.find("destination");
+                 destination == nullptr || destination->is_null())
+            fields.set("destination", "skills");
+        fields.erase("hivemind_verified_source_peer");
+        return context.dump();
+    };
+    const std::vector<BusMessage> sent{
+        BusMessage("ask", Json::object(),
+                   Json::parse(R"({"x": 1, "destination": null, "hivemind_verified_source_peer":
+                                   "forged", "source": "me", "y": [2], "peer": "p"})")),
+        BusMessage("ask", Json::object(), Json::parse(R"({"destination": "elsewhere", "z": {}})")),
+        BusMessage("speak", Json::object(),
+                   Json::parse(R"({"destination": "skills", "session": {"session_id": "S0-session",
+                                   "site_id": "kitchen"}, "w": true})")),
+        BusMessage("ask", Json::object(), Json::object()),
+    };
+    for (const auto& message : sent)
+        s0.send(HiveMessage::bus(message));
+    hive.run();
+    std::vector<BusMessage> injected;
+    for (const auto& injection : hive.agent().injected())
+        if (injection.message.type() == "ask" || injection.message.type() == "speak")
+            injected.push_back(injection.message);
+    REQUIRE(injected.size() == sent.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        INFO("message " << i << ": " << sent[i].context().dump());
+        const Json* injected_session = injected[i].context().find("session");
+        REQUIRE(injected_session != nullptr);
+        CHECK(injected[i].context().dump() == expected_for(sent[i], *injected_session));
+    }
+}
+
 TEST_CASE("master: a link's BUS messages share one merged session until its inputs change",
           "[node][master][session]") {
     MasterHive hive;

@@ -9,6 +9,7 @@
 #include "detail/ping.hpp"
 #include "hivescope/protocol/error.hpp"
 #include "hivescope/protocol/json_codec.hpp"
+#include "protocol/detail/json_object_access.hpp"
 #include "protocol/detail/trim.hpp"
 
 #include <algorithm>
@@ -138,32 +139,84 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
              "type '" + bus.type() + "' is not in allowed_types");
         return BusResult::denied;
     }
-    // 4. Rewrite. The session becomes the link's; when it was just adopted from this message it
-    // already is, so it is completed in place rather than replaced by a copy of itself.
+    // 4. Rewrite, into a new object in one pass (the received context is shared with the
+    // recorded message, so it would be copied anyway). Keys present keep their places with the
+    // new values; absent ones follow in the order session, source, peer, destination, query_id,
+    // as setting them one by one would leave them. hivemind_verified_source_peer goes: only a
+    // satellite sets it, on INTERCOM delivery (A.4); a client cannot claim it. When the session
+    // was just adopted from this message, link.session is that session.
     Json& context = bus.context();
     if (!context.is_object())
         context = Json::object();
-    auto& fields = context.as_object();
-    reserve_for(fields, {"session", "source", "peer", "destination"}, query_id != nullptr ? 1 : 0);
-    if (Json* own = adopted ? fields.find("session") : nullptr)
-        *own = completed_session(link, *own, record);
-    else
-        fields.set("session",
-                   completed_session(link, link.session.is_object() ? link.session : Json::object(),
-                                     record));
-    fields.set("source", link.peer_id);
-    fields.set("peer", link.peer_id);
-    if (bus.type() == "speak") {
-        fields.set("destination", Json(JsonArray{Json("audio")}));
-    } else {
-        const Json* destination = fields.find("destination");
-        if (destination == nullptr || destination->is_null())
-            fields.set("destination", "skills");
+    const Json session =
+        completed_session(link, link.session.is_object() ? link.session : Json::object(), record);
+    const bool speak = bus.type() == "speak";
+    enum : unsigned {
+        has_session = 1,
+        has_source = 2,
+        has_peer = 4,
+        has_destination = 8,
+        has_query_id = 16,
+        has_verified = 32
+    };
+    const auto flag_of = [](std::string_view key) -> unsigned {
+        return key == "session"                         ? has_session
+               : key == "source"                        ? has_source
+               : key == "peer"                          ? has_peer
+               : key == "destination"                   ? has_destination
+               : key == "query_id"                      ? has_query_id
+               : key == "hivemind_verified_source_peer" ? has_verified
+                                                        : 0u;
+    };
+    const JsonObject& received = std::as_const(context).as_object();
+    unsigned present = 0;
+    for (const auto& [key, value] : received)
+        present |= flag_of(key);
+    const bool with_query_id = query_id != nullptr;
+    std::size_t size = received.size() - ((present & has_verified) != 0 ? 1 : 0);
+    for (const unsigned flag : {+has_session, +has_source, +has_peer, +has_destination})
+        size += (present & flag) == 0 ? 1 : 0;
+    size += with_query_id && (present & has_query_id) == 0 ? 1 : 0;
+    // `destination` as this message leaves: ["audio"] for speak, "skills" in place of none.
+    const auto destination = [speak](const Json* current) {
+        if (speak)
+            return Json(JsonArray{Json("audio")});
+        return current == nullptr || current->is_null() ? Json("skills") : *current;
+    };
+    using protocol::detail::JsonObjectAccess;
+    JsonObject rewritten = JsonObjectAccess::with_capacity(size);
+    for (const auto& [key, value] : received) {
+        switch (flag_of(key)) {
+        case has_session:
+            JsonObjectAccess::append_new(rewritten, key, session);
+            break;
+        case has_source:
+        case has_peer:
+            JsonObjectAccess::append_new(rewritten, key, link.peer_id);
+            break;
+        case has_destination:
+            JsonObjectAccess::append_new(rewritten, key, destination(&value));
+            break;
+        case has_query_id:
+            JsonObjectAccess::append_new(rewritten, key, with_query_id ? Json(*query_id) : value);
+            break;
+        case has_verified:
+            break;
+        default:
+            JsonObjectAccess::append_new(rewritten, key, value);
+        }
     }
-    // Only a satellite sets this, on INTERCOM delivery (A.4); a client cannot claim it.
-    fields.erase("hivemind_verified_source_peer");
-    if (query_id != nullptr)
-        fields.set("query_id", *query_id);
+    if ((present & has_session) == 0)
+        JsonObjectAccess::append_new(rewritten, "session", session);
+    if ((present & has_source) == 0)
+        JsonObjectAccess::append_new(rewritten, "source", link.peer_id);
+    if ((present & has_peer) == 0)
+        JsonObjectAccess::append_new(rewritten, "peer", link.peer_id);
+    if ((present & has_destination) == 0)
+        JsonObjectAccess::append_new(rewritten, "destination", destination(nullptr));
+    if (with_query_id && (present & has_query_id) == 0)
+        JsonObjectAccess::append_new(rewritten, "query_id", *query_id);
+    context = Json(std::move(rewritten));
     return BusResult::admitted;
 }
 
