@@ -510,9 +510,9 @@ void MasterRole::on_frame(sim::Connection& connection, const sim::Frame& frame) 
 
 void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
     // 1. Decode.
-    DecodedFrame decoded{HiveMessage(MessageType::ping), false, false};
+    std::optional<DecodedFrame> decoding; // no placeholder message built only to be replaced
     try {
-        decoded = link.link.decode(frame);
+        decoding.emplace(link.link.decode(frame));
     } catch (const ProtocolError& error) {
         if (handle_bare_transport(link, frame))
             return;
@@ -540,6 +540,7 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
         ~Inbound() { slot = std::move(saved); }
     } inbound{inbound_, inbound_};
     // Frozen, so the stamped copy below and the BUS taken out of it share its objects.
+    DecodedFrame& decoded = *decoding;
     decoded.message.freeze();
     const auto arrived = std::make_shared<const HiveMessage>(std::move(decoded.message));
     inbound_ = arrived;
@@ -587,10 +588,10 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
     }
 
     // 5. Stamp (a copy: the in record keeps the message as it arrived), 6. dispatch.
-    HiveMessage copy = message;
-    copy.set_source_peer(link.peer_id);
-    copy.freeze();
-    const auto stamped = std::make_shared<const HiveMessage>(std::move(copy));
+    auto stamping = std::make_shared<HiveMessage>(message);
+    stamping->set_source_peer(link.peer_id);
+    stamping->freeze();
+    const std::shared_ptr<const HiveMessage> stamped = std::move(stamping);
     inbound_ = stamped;
     dispatch(link, *stamped, *record, false);
 }

@@ -227,7 +227,10 @@ void MasterRole::inject(Link& link, BusMessage bus) {
     Record entry;
     entry.kind = Kind::inject;
     entry.peer = link.peer_id;
-    entry.message = HiveMessage::bus(bus);
+    // Built where the record keeps it, rather than built and then moved there.
+    auto injected = std::make_shared<HiveMessage>(MessageType::bus, bus.to_json());
+    injected->freeze();
+    entry.message = record::SharedMessage(std::shared_ptr<const HiveMessage>(std::move(injected)));
     core_.record(std::move(entry));
     core_.bus().inject(std::move(bus), link.peer_id);
 }
