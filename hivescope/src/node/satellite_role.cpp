@@ -432,17 +432,12 @@ void SatelliteRole::add_hop(HiveMessage& message) const {
 }
 
 void SatelliteRole::transmit(HiveMessage message, bool plaintext) {
-    transmit(std::make_shared<HiveMessage>(std::move(message)), plaintext);
-}
-
-void SatelliteRole::transmit(std::shared_ptr<HiveMessage> message, bool plaintext) {
-    message->set_source_peer(core_.node_id());
-    sim::Frame frame = link_.encode(*message, core_.random(), plaintext);
-    message->freeze();
+    message.set_source_peer(core_.node_id());
+    sim::Frame frame = link_.encode(message, core_.random(), plaintext);
     record::Record entry;
     entry.kind = Kind::out;
     entry.peer = peer_label();
-    entry.message = record::SharedMessage(std::shared_ptr<const HiveMessage>(std::move(message)));
+    entry.message = std::move(message);
     entry.frame = frame;
     core_.record(std::move(entry));
     connection_->send(std::move(frame));
@@ -526,10 +521,7 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
 
 void SatelliteRole::send_bus(BusMessage message) {
     require_ready("bus");
-    // What send() would do for a BUS (no route hop), with the envelope built in its record's
-    // block instead of moved through each step.
-    transmit(
-        std::make_shared<HiveMessage>(MessageType::bus, prepare_bus(std::move(message)).to_json()));
+    send(bus_envelope(prepare_bus(std::move(message))));
 }
 
 namespace {
