@@ -157,10 +157,16 @@ unsigned special_bytes(__m128i c, bool ascii_only) noexcept {
     return static_cast<unsigned>(_mm_movemask_epi8(special));
 }
 
-// The 16 bytes at `at`, of which only the first few are the caller's. The load stays inside
-// `at`'s 4 KiB page, so it cannot fault; the bytes past the end are masked off by the caller.
-// ASan would call the read past the object an overflow, and TSan a race with whoever owns the
-// neighbouring bytes, so neither instruments this load.
+// Whether the 16 bytes at `at` lie within `at`'s 4 KiB page, so load_within_page may read them.
+bool within_page(const char* at) noexcept {
+    constexpr std::uintptr_t page = 4096;
+    return (reinterpret_cast<std::uintptr_t>(at) & (page - 1)) <= page - 16;
+}
+
+// The 16 bytes at `at`, of which only the first few are the caller's; only when within_page(at),
+// so the load cannot fault, and the bytes past the end are masked off by the caller. ASan would
+// call the read past the object an overflow, and TSan a race with whoever owns the neighbouring
+// bytes, so neither instruments this load.
 __attribute__((no_sanitize("address", "thread"))) __m128i
 load_within_page(const char* at) noexcept {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
@@ -210,9 +216,7 @@ std::size_t verbatim_run(std::string_view text, std::size_t from, bool ascii_onl
     // Most keys and values are shorter than 16 bytes: their tail takes one masked step rather
     // than a byte at a time, unless the 16 bytes would cross into the next page.
     const std::size_t left = text.size() - i;
-    constexpr std::uintptr_t page = 4096;
-    if (left != 0 &&
-        (reinterpret_cast<std::uintptr_t>(text.data() + i) & (page - 1)) <= page - 16) {
+    if (left != 0 && within_page(text.data() + i)) {
         const unsigned mask =
             special_bytes(load_within_page(text.data() + i), ascii_only) & ((1u << left) - 1u);
         return mask != 0 ? i + static_cast<std::size_t>(__builtin_ctz(mask)) : text.size();
@@ -251,10 +255,8 @@ void JsonWriter::string(std::string_view text) {
     const std::size_t n = text.size();
 #if defined(__SSE2__)
     // Most keys and values are shorter than 16 bytes: one load checks them and one store copies
-    // them, unless the load would cross into the next page (see load_within_page).
-    constexpr std::uintptr_t page = 4096;
-    if (n != 0 && n < 16 &&
-        (reinterpret_cast<std::uintptr_t>(text.data()) & (page - 1)) <= page - 16) {
+    // them, unless the load would cross into the next page.
+    if (n != 0 && n < 16 && within_page(text.data())) {
         const __m128i bytes = load_within_page(text.data());
         if ((special_bytes(bytes, ascii_only_) & ((1u << n) - 1u)) == 0) {
             reserve(18);
