@@ -317,6 +317,54 @@ TEST_CASE("the file is rewritten on every change in the reference layout",
     CHECK(reloaded.to_file_text() == text);
 }
 
+TEST_CASE("touch sets last_seen without an ACL revision, and the file follows",
+          "[node][database][json]") {
+    TempFile file;
+    JsonFileClientDatabase db(file.path());
+    const int id = db.add(record("k")).client_id;
+    const auto revision = db.revision();
+    CHECK(db.touch(id, 12.5));
+    CHECK(db.find_by_id(id)->last_seen == 12.5);
+    CHECK(db.revision() == revision);
+    CHECK(Json::parse(file.read()).find("1")->find("last_seen")->as_double() == 12.5);
+    CHECK_FALSE(db.touch(id + 1, 1.0));
+    db.remove(id);
+    CHECK_FALSE(db.touch(id, 13.0));
+}
+
+namespace {
+// A store of the user's own, with no touch of its own: the default goes through update().
+class DelegatingDatabase final : public hivescope::node::ClientDatabase {
+  public:
+    ClientRecord add(ClientRecord r) override { return inner.add(std::move(r)); }
+    void update(const ClientRecord& r) override {
+        ++updates;
+        inner.update(r);
+    }
+    bool remove(int id) override { return inner.remove(id); }
+    bool revoke(int id) override { return inner.revoke(id); }
+    std::optional<ClientRecord> find_by_key(std::string_view key) const override {
+        return inner.find_by_key(key);
+    }
+    std::optional<ClientRecord> find_by_id(int id) const override { return inner.find_by_id(id); }
+    std::vector<ClientRecord> all() const override { return inner.all(); }
+    std::uint64_t revision() const noexcept override { return inner.revision(); }
+
+    InMemoryClientDatabase inner;
+    int updates = 0;
+};
+} // namespace
+
+TEST_CASE("touch on a store without its own goes through update", "[node][database]") {
+    DelegatingDatabase db;
+    const int id = db.add(record("k")).client_id;
+    CHECK(db.touch(id, 3.25));
+    CHECK(db.updates == 1);
+    CHECK(db.find_by_id(id)->last_seen == 3.25);
+    CHECK_FALSE(db.touch(id + 7, 1.0));
+    CHECK(db.updates == 1);
+}
+
 TEST_CASE("ids stay unique across reloads of a file with tombstones", "[node][database][json]") {
     TempFile file;
     file.write(reference_file);

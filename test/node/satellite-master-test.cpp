@@ -10,6 +10,7 @@
 #include "hivescope/protocol/json_codec.hpp"
 #include "vectors.hpp"
 
+#include <algorithm>
 #include <memory>
 
 using namespace hivescope;
@@ -132,6 +133,36 @@ TEST_CASE("satellite and master: BUS injected at the agent, reply routed back",
     REQUIRE(replies.size() == 1);
     CHECK(replies[0].data().get_string("utterance") == "it is noon");
     CHECK(replies[0].session_id() == sat.role().session_id());
+}
+
+TEST_CASE("satellite and master: every handled message stamps the client's last_seen",
+          "[satellite][master][e2e][database]") {
+    Hive hive;
+    const int id = hive.add_record("S0").client_id;
+    CHECK(hive.master->database().find_by_id(id)->last_seen == -1);
+    auto& sat = hive.satellite("S0", "kitchen");
+    sat.connect();
+    hive.sim.run_until_idle();
+    REQUIRE(sat.handshake_complete());
+    const double after_handshake = hive.master->database().find_by_id(id)->last_seen;
+    CHECK(after_handshake > 0);
+    CHECK(after_handshake <= std::chrono::duration<double>(hive.sim.now()).count());
+
+    // Later, a BUS the ACL denies: handled all the same, so the client was seen when it arrived
+    // (one default link latency after it was sent). The ACL cache is not invalidated by it.
+    hive.sim.run_for(2s);
+    const auto revision = hive.master->database().revision();
+    const sim::VirtualTime sent = hive.sim.now();
+    sat.send_bus(BusMessage("not.allowed", Json::object()));
+    hive.sim.run_until_idle();
+    const auto denied = std::count_if(
+        hive.master->recorder().begin(), hive.master->recorder().end(), [](const auto& entry) {
+            return entry.kind == record::Kind::verdict && entry.outcome == record::Outcome::denied;
+        });
+    CHECK(denied == 1);
+    CHECK(hive.master->database().find_by_id(id)->last_seen ==
+          std::chrono::duration<double>(sent + 1ms).count());
+    CHECK(hive.master->database().revision() == revision);
 }
 
 TEST_CASE("satellite and master: an unknown key is a typed refusal", "[satellite][master][e2e]") {

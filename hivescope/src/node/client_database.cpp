@@ -84,6 +84,24 @@ void InMemoryClientDatabase::update(const ClientRecord& record) {
     changed();
 }
 
+bool ClientDatabase::touch(int client_id, double seconds) {
+    auto record = find_by_id(client_id);
+    if (!record)
+        return false;
+    record->last_seen = seconds;
+    update(*record);
+    return true;
+}
+
+bool InMemoryClientDatabase::touch(int client_id, double seconds) {
+    const auto it = records_.find(client_id);
+    if (it == records_.end())
+        return false;
+    it->second.last_seen = seconds;
+    changed();
+    return true;
+}
+
 bool InMemoryClientDatabase::remove(int client_id) {
     const auto it = records_.find(client_id);
     if (it == records_.end())

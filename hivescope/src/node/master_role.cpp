@@ -13,6 +13,7 @@
 #include "hivescope/protocol/rsa_handshake.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace hivescope::node {
 
@@ -593,7 +594,15 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
     stamping->freeze();
     const std::shared_ptr<const HiveMessage> stamped = std::move(stamping);
     inbound_ = stamped;
+    const int client_id = record->client_id;
     dispatch(link, *stamped, *record, false);
+    // Whatever the handler decided, the client was seen (hivemind-core updates last_seen
+    // after every message it handles).
+    seen(client_id);
+}
+
+void MasterRole::seen(int client_id) {
+    database().touch(client_id, std::chrono::duration<double>(core_.now()).count());
 }
 
 bool MasterRole::handle_bare_transport(Link& link, const sim::Frame& frame) {
@@ -673,12 +682,13 @@ bool MasterRole::handle_bare_transport(Link& link, const sim::Frame& frame) {
         close_link(link, policy_violation, "invalid api key", &shown);
         return true;
     }
-    if (!permitted(*type, *record)) {
+    const int client_id = record->client_id;
+    if (!permitted(*type, *record))
         illegal(link, shown);
-        return true;
-    }
-    deny(link, shown, msg_type->as_string(), "malformed",
-         msg_type->as_string() + " payload must be a nested HiveMessage");
+    else
+        deny(link, shown, msg_type->as_string(), "malformed",
+             msg_type->as_string() + " payload must be a nested HiveMessage");
+    seen(client_id);
     return true;
 }
 

@@ -80,6 +80,11 @@ class ClientDatabase {
     virtual bool remove(int client_id) = 0;
     /// Marks a record revoked (kept and listed, never authenticates); false if unknown.
     virtual bool revoke(int client_id) = 0;
+    /// Sets `last_seen` of a record to `seconds`, as a master does after every message it
+    /// handles (hivemind-core's `update_last_seen`); false if the id is unknown or deleted.
+    /// The default goes through `update`; backends override it to skip the ACL bookkeeping,
+    /// since the time a client was last seen changes no decision.
+    virtual bool touch(int client_id, double seconds);
 
     /// The live, unrevoked record with this access key. The literal key `revoked` never
     /// matches anything.
@@ -100,6 +105,8 @@ class InMemoryClientDatabase : public ClientDatabase {
     void update(const ClientRecord& record) override;
     bool remove(int client_id) override;
     bool revoke(int client_id) override;
+    /// Leaves `revision()` as it is: masters keep their cached ACL (the file is still rewritten).
+    bool touch(int client_id, double seconds) override;
     [[nodiscard]] std::optional<ClientRecord> find_by_key(std::string_view api_key) const override;
     [[nodiscard]] std::optional<ClientRecord> find_by_id(int client_id) const override;
     [[nodiscard]] std::vector<ClientRecord> all() const override;

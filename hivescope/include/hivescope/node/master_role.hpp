@@ -132,6 +132,9 @@ class MasterRole : public DownstreamRole, public sim::Acceptor, public sim::Fram
     [[nodiscard]] Link* find_link(std::uint64_t link_id) const;
     [[nodiscard]] Link* find_registered(std::string_view peer_id) const;
     [[nodiscard]] const ClientRecord* current_record(Link& link);
+    /// Stamps the client's last_seen with the current virtual time (after B.2 step 6, as
+    /// hivemind-core does after every message it handles).
+    void seen(int client_id);
     [[nodiscard]] const ClientRecord& record_for_send(Link& link);
     [[nodiscard]] ConnectedClient describe(const Link& link) const;
     [[nodiscard]] int advertised_min_version(const Link& link) const;
