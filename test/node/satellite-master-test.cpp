@@ -11,7 +11,12 @@
 #include "vectors.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <string>
+
+#include <unistd.h>
 
 using namespace hivescope;
 using namespace std::chrono_literals;
@@ -45,8 +50,9 @@ vector_keys() {
 }
 
 struct Hive {
-    Hive() : net(sim) {
+    explicit Hive(std::shared_ptr<node::ClientDatabase> database = {}) : net(sim) {
         node::MasterOptions options;
+        options.database = std::move(database);
         options.node_id = "M0";
         options.site_id = "hub";
         options.kdf_iterations = 1000;
@@ -163,6 +169,35 @@ TEST_CASE("satellite and master: every handled message stamps the client's last_
     CHECK(hive.master->database().find_by_id(id)->last_seen ==
           std::chrono::duration<double>(sent + 1ms).count());
     CHECK(hive.master->database().revision() == revision);
+}
+
+TEST_CASE("satellite and master: a client file that cannot be written costs last_seen, not the "
+          "message",
+          "[satellite][master][e2e][database]") {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("hivescope-seen-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    Hive hive(std::make_shared<node::JsonFileClientDatabase>(dir / "db" / "clients.json"));
+    hive.add_record("S0");
+    auto& sat = hive.satellite("S0", "kitchen");
+    sat.connect();
+    hive.sim.run_until_idle();
+    REQUIRE(sat.handshake_complete());
+    // A plain file where the database's directory was: nothing below it can be written now.
+    std::filesystem::remove_all(dir / "db");
+    std::ofstream(dir / "db") << "not a directory";
+
+    sat.send_bus(BusMessage("recognizer_loop:utterance", Json::object()));
+    hive.sim.run_until_idle();
+    CHECK(hive.master->agent().injected_of("recognizer_loop:utterance").size() == 1);
+    const auto failures = std::count_if(
+        hive.master->recorder().begin(), hive.master->recorder().end(), [&](const auto& entry) {
+            return entry.kind == record::Kind::dispatch && entry.reason == "last_seen not stored" &&
+                   entry.peer == sat.role().peer_id() &&
+                   entry.detail.find("clients.json") != std::string::npos;
+        });
+    CHECK(failures == 1);
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("satellite and master: an unknown key is a typed refusal", "[satellite][master][e2e]") {

@@ -598,11 +598,23 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
     dispatch(link, *stamped, *record, false);
     // Whatever the handler decided, the client was seen (hivemind-core updates last_seen
     // after every message it handles).
-    seen(client_id);
+    seen(link, client_id);
 }
 
-void MasterRole::seen(int client_id) {
-    database().touch(client_id, std::chrono::duration<double>(core_.now()).count());
+void MasterRole::seen(const Link& link, int client_id) {
+    try {
+        database().touch(client_id, std::chrono::duration<double>(core_.now()).count());
+    } catch (const ProtocolError& error) {
+        // A store that cannot keep the time (a client file that can no longer be written)
+        // costs the timestamp, not the message; the trace says so.
+        Record entry;
+        entry.kind = Kind::dispatch;
+        entry.peer = link.peer_id;
+        entry.code = std::string(protocol::to_string(error.code()));
+        entry.reason = "last_seen not stored";
+        entry.detail = error.what();
+        core_.record(std::move(entry));
+    }
 }
 
 bool MasterRole::handle_bare_transport(Link& link, const sim::Frame& frame) {
@@ -688,7 +700,7 @@ bool MasterRole::handle_bare_transport(Link& link, const sim::Frame& frame) {
     else
         deny(link, shown, msg_type->as_string(), "malformed",
              msg_type->as_string() + " payload must be a nested HiveMessage");
-    seen(client_id);
+    seen(link, client_id);
     return true;
 }
 

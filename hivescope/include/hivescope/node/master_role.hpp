@@ -133,8 +133,9 @@ class MasterRole : public DownstreamRole, public sim::Acceptor, public sim::Fram
     [[nodiscard]] Link* find_registered(std::string_view peer_id) const;
     [[nodiscard]] const ClientRecord* current_record(Link& link);
     /// Stamps the client's last_seen with the current virtual time (after B.2 step 6, as
-    /// hivemind-core does after every message it handles).
-    void seen(int client_id);
+    /// hivemind-core does after every message it handles); a store that fails to keep it is
+    /// recorded, not thrown.
+    void seen(const Link& link, int client_id);
     [[nodiscard]] const ClientRecord& record_for_send(Link& link);
     [[nodiscard]] ConnectedClient describe(const Link& link) const;
     [[nodiscard]] int advertised_min_version(const Link& link) const;
