@@ -1,6 +1,7 @@
 #include "hivescope/protocol/json.hpp"
 
 #include "hivescope/protocol/error.hpp"
+#include "protocol/detail/block_pool.hpp"
 #include "protocol/detail/json_dom.hpp"
 #include "protocol/detail/json_object_access.hpp"
 
@@ -37,9 +38,12 @@ JsonObject::Storage* JsonObject::allocate(std::size_t capacity) {
     static_assert(sizeof(Storage) % alignof(Member) == 0, "members start right after the header");
     if (capacity > std::numeric_limits<std::uint32_t>::max())
         throw std::length_error("JSON object too large");
-    void* raw = ::operator new(sizeof(Storage) + capacity * sizeof(Member));
+    const std::size_t bytes = sizeof(Storage) + capacity * sizeof(Member);
+    const bool pooled = bytes <= detail::pooled_block_limit && detail::block_pool_enabled;
+    void* raw = pooled ? detail::allocate_pooled(bytes) : ::operator new(bytes);
     auto* storage = new (raw) Storage;
     storage->capacity = static_cast<std::uint32_t>(capacity);
+    storage->pooled = pooled;
     return storage;
 }
 
@@ -53,8 +57,12 @@ void JsonObject::release_storage(Storage* storage) noexcept {
         storage->references.fetch_sub(1, std::memory_order_acq_rel) != 1)
         return;
     std::destroy_n(storage->members(), storage->size);
+    const bool pooled = storage->pooled;
     storage->~Storage();
-    ::operator delete(storage);
+    if (pooled)
+        detail::free_pooled(storage);
+    else
+        ::operator delete(storage);
 }
 
 JsonObject::Storage* JsonObject::clone(const Storage& source, std::size_t capacity) {

@@ -214,6 +214,7 @@ class Json {
 struct JsonObject::Storage {
     std::atomic<std::uint32_t> references{1};
     bool frozen = false;
+    bool pooled = false; ///< carved from a chunk of small blocks rather than operator new
     std::uint32_t size = 0;
     std::uint32_t capacity = 0;
 
