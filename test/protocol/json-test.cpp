@@ -230,6 +230,56 @@ TEST_CASE("integers and doubles stay distinct", "[json]") {
     CHECK_FALSE(Json(1) == Json(1.0));
 }
 
+TEST_CASE("assignment replaces any kind with any other, also from inside the value itself",
+          "[json]") {
+    // Every kind over every kind, by copy and by move: the result equals the source, and the
+    // source of a copy is unchanged.
+    const std::vector<Json> kinds = {Json(),
+                                     Json(true),
+                                     Json(-7),
+                                     Json(18446744073709551615ull),
+                                     Json(2.5),
+                                     Json("a string longer than the small-string buffer"),
+                                     Json(JsonArray{1, "two", JsonArray{3}}),
+                                     Json(JsonObject{{"k", JsonObject{{"n", 1}}}})};
+    for (const Json& from : kinds) {
+        for (const Json& to : kinds) {
+            Json copied = to;
+            copied = from;
+            CHECK(copied == from);
+            Json moved = to;
+            Json source = from;
+            moved = std::move(source);
+            CHECK(moved == from);
+            CHECK(moved.kind() == from.kind());
+        }
+    }
+    // A value assigned a part of itself: the part is taken out before the rest goes.
+    Json nested = Json::parse(R"({"inner": {"deeper": ["kept", 2]}})");
+    nested = std::move(nested["inner"]);
+    CHECK(nested.dump() == R"({"deeper": ["kept", 2]})");
+    nested = std::move(nested["deeper"]);
+    CHECK(nested.dump() == R"(["kept", 2])");
+    Json array = Json::parse(R"([{"a": "a string longer than the small-string buffer"}])");
+    array = std::move(array.as_array()[0]);
+    CHECK(array.dump() == R"({"a": "a string longer than the small-string buffer"})");
+    array = array.find("a") != nullptr ? Json(*array.find("a")) : Json();
+    CHECK(array.as_string() == "a string longer than the small-string buffer");
+    JsonObject object = Json::parse(R"({"inner": {"n": [1]}})").as_object();
+    object = std::move(object["inner"].as_object());
+    CHECK(Json(object).dump() == R"({"n": [1]})");
+    Json self = Json(JsonArray{1, 2});
+    const Json& alias = self;
+    self = alias;
+    CHECK(self.dump() == "[1, 2]");
+    // A bool keeps exactly its value through copies (it shares its bytes with the integers).
+    const Json yes(true);
+    const Json copy = yes; // NOLINT(performance-unnecessary-copy-initialization)
+    CHECK(copy.as_bool());
+    CHECK(copy == Json(true));
+    CHECK_FALSE(copy == Json(1));
+}
+
 TEST_CASE("typed access names the kinds on mismatch", "[json]") {
     const Json value = Json::parse(R"({"a": "x"})");
     try {

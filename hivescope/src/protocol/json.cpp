@@ -101,14 +101,12 @@ JsonObject& JsonObject::operator=(const JsonObject& other) {
 
 JsonObject& JsonObject::operator=(JsonObject&& other) noexcept {
     if (this != &other) {
-        release_storage(storage_);
-        storage_ = std::exchange(other.storage_, nullptr);
+        // Taken before the old storage goes: `other` may be one of its members
+        // (`object = std::move(object["inner"].as_object())`).
+        Storage* const old = std::exchange(storage_, std::exchange(other.storage_, nullptr));
+        release_storage(old);
     }
     return *this;
-}
-
-JsonObject::~JsonObject() {
-    release_storage(storage_);
 }
 
 JsonObject::Storage& JsonObject::own(std::size_t capacity) {
@@ -247,28 +245,126 @@ bool operator==(const JsonObject& a, const JsonObject& b) {
 }
 
 void Json::freeze() noexcept {
-    if (auto* object = std::get_if<JsonObject>(&value_))
-        object->freeze();
-    else if (auto* array = std::get_if<JsonArray>(&value_))
-        for (auto& item : *array)
+    if (kind_ == Kind::object)
+        object_.freeze();
+    else if (kind_ == Kind::array)
+        for (auto& item : array_)
             item.freeze();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Json storage
+
+void Json::copy_resource(const Json& other) {
+    switch (other.kind_) {
+    case Kind::string:
+        new (&string_) std::string(other.string_);
+        return;
+    case Kind::array:
+        new (&array_) JsonArray(other.array_);
+        return;
+    case Kind::object:
+        new (&object_) JsonObject(other.object_);
+        return;
+    default:
+        copy_scalar(other);
+        return;
+    }
+}
+
+// The source keeps its kind, emptied, as a moved-from std::variant alternative would.
+void Json::move_resource(Json&& other) noexcept {
+    switch (other.kind_) {
+    case Kind::string:
+        new (&string_) std::string(std::move(other.string_));
+        return;
+    case Kind::array:
+        new (&array_) JsonArray(std::move(other.array_));
+        return;
+    case Kind::object:
+        new (&object_) JsonObject(std::move(other.object_));
+        return;
+    default:
+        copy_scalar(other);
+        return;
+    }
+}
+
+void Json::release_resource() noexcept {
+    switch (kind_) {
+    case Kind::string:
+        string_.~basic_string();
+        return;
+    case Kind::array:
+        array_.~JsonArray();
+        return;
+    case Kind::object:
+        object_.~JsonObject();
+        return;
+    default:
+        return;
+    }
+}
+
+Json& Json::operator=(Json&& other) noexcept {
+    if (this == &other)
+        return *this;
+    if (kind_ == other.kind_) {
+        switch (kind_) {
+        case Kind::string:
+            string_ = std::move(other.string_);
+            break;
+        case Kind::array:
+            array_ = std::move(other.array_);
+            break;
+        case Kind::object:
+            object_ = std::move(other.object_);
+            break;
+        default:
+            copy_scalar(other);
+            break;
+        }
+        return *this;
+    }
+    if (other.holds_scalar()) {
+        reset();
+        kind_ = other.kind_;
+        copy_scalar(other);
+        return *this;
+    }
+    if (holds_scalar()) {
+        kind_ = other.kind_;
+        move_resource(std::move(other));
+        return *this;
+    }
+    // `other` may live inside this value (`json = std::move(json.as_array()[0])`): take it out
+    // before this value's resources go.
+    Json taken(std::move(other));
+    reset();
+    kind_ = taken.kind_;
+    move_resource(std::move(taken));
+    return *this;
+}
+
+Json& Json::operator=(const Json& other) {
+    if (this != &other)
+        *this = Json(other);
+    return *this;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Json access
 
-Json::Json(unsigned long value) noexcept {
-    if (value <= static_cast<unsigned long>(std::numeric_limits<std::int64_t>::max()))
-        value_ = static_cast<std::int64_t>(value);
-    else
-        value_ = static_cast<std::uint64_t>(value);
-}
+Json::Json(unsigned long value) noexcept : Json(static_cast<unsigned long long>(value)) {}
 
 Json::Json(unsigned long long value) noexcept {
-    if (value <= static_cast<unsigned long long>(std::numeric_limits<std::int64_t>::max()))
-        value_ = static_cast<std::int64_t>(value);
-    else
-        value_ = static_cast<std::uint64_t>(value);
+    if (value <= static_cast<unsigned long long>(std::numeric_limits<std::int64_t>::max())) {
+        kind_ = Kind::integer;
+        integer_ = static_cast<std::int64_t>(value);
+    } else {
+        kind_ = Kind::unsigned_integer;
+        unsigned_ = static_cast<std::uint64_t>(value);
+    }
 }
 
 Json::Json(std::initializer_list<Json> init) {
@@ -277,14 +373,14 @@ Json::Json(std::initializer_list<Json> init) {
             return item.is_array() && item.as_array().size() == 2 && item.as_array()[0].is_string();
         });
     if (!all_pairs) {
-        value_ = JsonArray(init.begin(), init.end());
+        *this = Json(JsonArray(init.begin(), init.end()));
         return;
     }
     JsonObject object;
     object.reserve(init.size());
     for (const Json& pair : init)
         object.set(pair.as_array()[0].as_string(), pair.as_array()[1]);
-    value_ = std::move(object);
+    *this = Json(std::move(object));
 }
 
 std::string_view to_string(Json::Kind kind) noexcept {
@@ -318,85 +414,87 @@ namespace {
 } // namespace
 
 bool Json::as_bool() const {
-    if (auto* v = std::get_if<bool>(&value_))
-        return *v;
+    if (kind_ == Kind::boolean)
+        return boolean_;
     wrong_kind(Kind::boolean, kind());
 }
 
 std::int64_t Json::as_int() const {
-    if (auto* v = std::get_if<std::int64_t>(&value_))
-        return *v;
+    if (kind_ == Kind::integer)
+        return integer_;
     if (kind() == Kind::unsigned_integer)
         throw ProtocolError(ErrorCode::invalid_field, "integer too large for int64");
     wrong_kind(Kind::integer, kind());
 }
 
 std::uint64_t Json::as_uint() const {
-    if (auto* v = std::get_if<std::uint64_t>(&value_))
-        return *v;
-    if (auto* v = std::get_if<std::int64_t>(&value_)) {
-        if (*v < 0)
+    if (kind_ == Kind::unsigned_integer)
+        return unsigned_;
+    if (kind_ == Kind::integer) {
+        if (integer_ < 0)
             throw ProtocolError(ErrorCode::invalid_field, "expected a non-negative integer");
-        return static_cast<std::uint64_t>(*v);
+        return static_cast<std::uint64_t>(integer_);
     }
     wrong_kind(Kind::integer, kind());
 }
 
 double Json::as_double() const {
-    if (auto* v = std::get_if<double>(&value_))
-        return *v;
-    if (auto* v = std::get_if<std::int64_t>(&value_))
-        return static_cast<double>(*v);
-    if (auto* v = std::get_if<std::uint64_t>(&value_))
-        return static_cast<double>(*v);
+    if (kind_ == Kind::floating)
+        return floating_;
+    if (kind_ == Kind::integer)
+        return static_cast<double>(integer_);
+    if (kind_ == Kind::unsigned_integer)
+        return static_cast<double>(unsigned_);
     wrong_kind(Kind::floating, kind());
 }
 
 const std::string& Json::as_string() const {
-    if (auto* v = std::get_if<std::string>(&value_))
-        return *v;
+    if (kind_ == Kind::string)
+        return string_;
     wrong_kind(Kind::string, kind());
 }
 
 std::string& Json::as_string() {
-    if (auto* v = std::get_if<std::string>(&value_))
-        return *v;
+    if (kind_ == Kind::string)
+        return string_;
     wrong_kind(Kind::string, kind());
 }
 
 const JsonArray& Json::as_array() const {
-    if (auto* v = std::get_if<JsonArray>(&value_))
-        return *v;
+    if (kind_ == Kind::array)
+        return array_;
     wrong_kind(Kind::array, kind());
 }
 
 JsonArray& Json::as_array() {
-    if (auto* v = std::get_if<JsonArray>(&value_))
-        return *v;
+    if (kind_ == Kind::array)
+        return array_;
     wrong_kind(Kind::array, kind());
 }
 
 const JsonObject& Json::as_object() const {
-    if (auto* v = std::get_if<JsonObject>(&value_))
-        return *v;
+    if (kind_ == Kind::object)
+        return object_;
     wrong_kind(Kind::object, kind());
 }
 
 JsonObject& Json::as_object() {
-    if (auto* v = std::get_if<JsonObject>(&value_))
-        return *v;
+    if (kind_ == Kind::object)
+        return object_;
     wrong_kind(Kind::object, kind());
 }
 
 const Json* Json::find(std::string_view key) const noexcept {
-    if (auto* object = std::get_if<JsonObject>(&value_))
-        return object->find(key);
+    if (kind_ == Kind::object)
+        return object_.find(key);
     return nullptr;
 }
 
 Json& Json::operator[](std::string_view key) {
-    if (is_null())
-        value_ = JsonObject{};
+    if (is_null()) {
+        new (&object_) JsonObject();
+        kind_ = Kind::object;
+    }
     return as_object()[key];
 }
 
@@ -417,7 +515,27 @@ std::string Json::get_string(std::string_view key, std::string_view fallback) co
 }
 
 bool operator==(const Json& a, const Json& b) {
-    return a.value_ == b.value_;
+    if (a.kind_ != b.kind_)
+        return false;
+    switch (a.kind_) {
+    case Json::Kind::null:
+        return true;
+    case Json::Kind::boolean:
+        return a.boolean_ == b.boolean_;
+    case Json::Kind::integer:
+        return a.integer_ == b.integer_;
+    case Json::Kind::unsigned_integer:
+        return a.unsigned_ == b.unsigned_;
+    case Json::Kind::floating:
+        return a.floating_ == b.floating_;
+    case Json::Kind::string:
+        return a.string_ == b.string_;
+    case Json::Kind::array:
+        return a.array_ == b.array_;
+    case Json::Kind::object:
+        return a.object_ == b.object_;
+    }
+    return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,28 +625,28 @@ struct JsonBuilder {
         using simdjson::dom::element_type;
         switch (element.type()) {
         case element_type::NULL_VALUE:
-            out.value_.emplace<std::monostate>();
+            out.reset();
             return;
         case element_type::BOOL:
-            out.value_.emplace<bool>(element.get_bool().value_unsafe());
+            out = Json(element.get_bool().value_unsafe());
             return;
         case element_type::INT64:
-            out.value_.emplace<std::int64_t>(element.get_int64().value_unsafe());
+            out = Json(static_cast<long long>(element.get_int64().value_unsafe()));
             return;
         case element_type::UINT64:
             // Json(unsigned) keeps values that fit an int64 signed, as Python has one int type.
             out = Json(static_cast<unsigned long long>(element.get_uint64().value_unsafe()));
             return;
         case element_type::DOUBLE:
-            out.value_.emplace<double>(element.get_double().value_unsafe());
+            out = Json(element.get_double().value_unsafe());
             return;
         case element_type::STRING:
-            out.value_.emplace<std::string>(element.get_string().value_unsafe());
+            out.emplace_string(element.get_string().value_unsafe());
             return;
         case element_type::ARRAY: {
             const simdjson::dom::array source =
                 container_at<simdjson::dom::array>(element, depth, max_depth);
-            auto& items = out.value_.emplace<JsonArray>();
+            auto& items = out.emplace_array();
             items.reserve(source.size());
             for (auto child : source)
                 fill(items.emplace_back(), child, depth + 1, max_depth);
@@ -537,7 +655,7 @@ struct JsonBuilder {
         case element_type::OBJECT: {
             const simdjson::dom::object source =
                 container_at<simdjson::dom::object>(element, depth, max_depth);
-            auto& object = out.value_.emplace<JsonObject>();
+            auto& object = out.emplace_object();
             // Exactly the room it needs (less only with repeated keys): parsed trees are
             // recorded and kept.
             object.reserve(source.size());

@@ -7,11 +7,12 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace hivescope::protocol {
@@ -52,7 +53,10 @@ class JsonObject {
     JsonObject(JsonObject&& other) noexcept : storage_(std::exchange(other.storage_, nullptr)) {}
     JsonObject& operator=(const JsonObject& other);
     JsonObject& operator=(JsonObject&& other) noexcept;
-    ~JsonObject();
+    ~JsonObject() {
+        if (storage_ != nullptr)
+            release_storage(storage_);
+    }
 
     /// The value under `key`, or nullptr.
     [[nodiscard]] const Json* find(std::string_view key) const noexcept;
@@ -119,21 +123,44 @@ class Json {
   public:
     enum class Kind { null, boolean, integer, unsigned_integer, floating, string, array, object };
 
-    Json() noexcept = default;
+    Json() noexcept {}
     Json(std::nullptr_t) noexcept {}
-    Json(bool value) noexcept : value_(value) {}
-    Json(int value) noexcept : value_(std::int64_t{value}) {}
-    Json(long value) noexcept : value_(std::int64_t{value}) {}
-    Json(long long value) noexcept : value_(std::int64_t{value}) {}
-    Json(unsigned value) noexcept : value_(std::int64_t{value}) {}
+    Json(bool value) noexcept : kind_(Kind::boolean) { boolean_ = value; }
+    Json(int value) noexcept : kind_(Kind::integer), integer_(value) {}
+    Json(long value) noexcept : kind_(Kind::integer), integer_(value) {}
+    Json(long long value) noexcept : kind_(Kind::integer), integer_(value) {}
+    Json(unsigned value) noexcept : kind_(Kind::integer), integer_(value) {}
     Json(unsigned long value) noexcept;
     Json(unsigned long long value) noexcept;
-    Json(double value) noexcept : value_(value) {}
-    Json(std::string value) noexcept : value_(std::move(value)) {}
-    Json(std::string_view value) : value_(std::string(value)) {}
-    Json(const char* value) : value_(std::string(value)) {}
-    Json(JsonArray value) noexcept : value_(std::move(value)) {}
-    Json(JsonObject value) noexcept : value_(std::move(value)) {}
+    Json(double value) noexcept : kind_(Kind::floating), floating_(value) {}
+    Json(std::string value) noexcept : kind_(Kind::string), string_(std::move(value)) {}
+    Json(std::string_view value) : kind_(Kind::string), string_(value) {}
+    Json(const char* value) : kind_(Kind::string), string_(value) {}
+    Json(JsonArray value) noexcept : kind_(Kind::array), array_(std::move(value)) {}
+    Json(JsonObject value) noexcept : kind_(Kind::object), object_(std::move(value)) {}
+    Json(const Json& other) : kind_(other.kind_) {
+        if (holds_scalar())
+            copy_scalar(other);
+        else
+            copy_resource(other);
+    }
+    Json(Json&& other) noexcept : kind_(other.kind_) {
+        if (kind_ == Kind::object)
+            new (&object_) JsonObject(std::move(other.object_));
+        else if (holds_scalar())
+            copy_scalar(other);
+        else
+            move_resource(std::move(other));
+    }
+    Json& operator=(const Json& other);
+    Json& operator=(Json&& other) noexcept;
+    ~Json() {
+        // Most values destroyed on a hop are objects, many of them moved from (no storage).
+        if (kind_ == Kind::object)
+            object_.~JsonObject();
+        else if (!holds_scalar())
+            release_resource();
+    }
     /// Literal JSON in C++, as nlohmann/json reads it: a list whose elements are all
     /// `{"key", value}` pairs is an object, anything else an array. So
     /// `Json{{"utterances", {"hello"}}}` is `{"utterances": ["hello"]}`. Use the explicit
@@ -145,7 +172,7 @@ class Json {
     /// An empty array.
     [[nodiscard]] static Json array() { return Json(JsonArray{}); }
 
-    [[nodiscard]] Kind kind() const noexcept { return static_cast<Kind>(value_.index()); }
+    [[nodiscard]] Kind kind() const noexcept { return kind_; }
     [[nodiscard]] bool is_null() const noexcept { return kind() == Kind::null; }
     [[nodiscard]] bool is_bool() const noexcept { return kind() == Kind::boolean; }
     /// True for both signed and unsigned integers.
@@ -202,9 +229,55 @@ class Json {
 
   private:
     friend struct detail::JsonBuilder;
-    std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, JsonArray,
-                 JsonObject>
-        value_;
+    // A tagged union rather than std::variant: every hop moves and destroys a few hundred of
+    // these, and the variant's out-of-line visitor tables cost more than the work they dispatch.
+    // Kinds up to `floating` own nothing and copy as 8 bytes.
+    [[nodiscard]] bool holds_scalar() const noexcept { return kind_ <= Kind::floating; }
+    // The 8 bytes of any scalar (a bool leaves the other 7 as the zeroes they started as).
+    void copy_scalar(const Json& other) noexcept {
+        std::memcpy(static_cast<void*>(&scalar_), static_cast<const void*>(&other.scalar_),
+                    sizeof scalar_);
+    }
+    void copy_resource(const Json& other);
+    void move_resource(Json&& other) noexcept;
+    void release_resource() noexcept;
+    /// Destroys the value and leaves null.
+    void reset() noexcept {
+        if (!holds_scalar())
+            release_resource();
+        kind_ = Kind::null;
+    }
+
+    // In-place construction for the parser: the value becomes an empty container, or the text.
+    void emplace_string(std::string_view text) {
+        reset();
+        new (&string_) std::string(text);
+        kind_ = Kind::string;
+    }
+    JsonArray& emplace_array() noexcept {
+        reset();
+        new (&array_) JsonArray();
+        kind_ = Kind::array;
+        return array_;
+    }
+    JsonObject& emplace_object() noexcept {
+        reset();
+        new (&object_) JsonObject();
+        kind_ = Kind::object;
+        return object_;
+    }
+
+    Kind kind_ = Kind::null;
+    union {
+        std::uint64_t scalar_ = 0; ///< the bits of whichever scalar is held
+        bool boolean_;
+        std::int64_t integer_;
+        std::uint64_t unsigned_;
+        double floating_;
+        std::string string_;
+        JsonArray array_;
+        JsonObject object_;
+    };
 };
 
 // Defined here rather than in JsonObject because they need Json complete (clang with
