@@ -199,14 +199,12 @@ record::SharedMessage MasterRole::recorded(const HiveMessage& message) const {
 
 void MasterRole::verdict(const Link& link, const HiveMessage& message, Outcome outcome,
                          std::string reason, std::string detail) {
-    Record entry;
-    entry.kind = Kind::verdict;
+    Record& entry = core_.new_record(Kind::verdict);
     entry.peer = link.peer_id;
     entry.message = recorded(message);
     entry.outcome = outcome;
     entry.reason = std::move(reason);
     entry.detail = std::move(detail);
-    core_.record(std::move(entry));
 }
 
 void MasterRole::agent_event(const std::string& type, Json data, const std::string& peer) {
@@ -547,13 +545,11 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
     inbound_ = arrived;
     const HiveMessage& message = *arrived;
     {
-        Record entry;
-        entry.kind = Kind::in;
+        Record& entry = core_.new_record(Kind::in);
         entry.peer = link.peer_id;
         entry.message = arrived;
         entry.frame = frame;
         entry.detail = decoded.encrypted ? "encrypted" : "plaintext";
-        core_.record(std::move(entry));
     }
 
     // 2. Crypto check.

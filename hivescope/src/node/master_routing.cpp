@@ -224,14 +224,12 @@ void MasterRole::inject(Link& link, BusMessage bus) {
     // The inject record and the agent's copy share one frozen data and context.
     bus.data().freeze();
     bus.context().freeze();
-    Record entry;
-    entry.kind = Kind::inject;
-    entry.peer = link.peer_id;
     // Built where the record keeps it, rather than built and then moved there.
     auto injected = std::make_shared<HiveMessage>(MessageType::bus, bus.to_json());
     injected->freeze();
+    Record& entry = core_.new_record(Kind::inject);
+    entry.peer = link.peer_id;
     entry.message = record::SharedMessage(std::shared_ptr<const HiveMessage>(std::move(injected)));
-    core_.record(std::move(entry));
     core_.bus().inject(std::move(bus), link.peer_id);
 }
 

@@ -16,6 +16,14 @@ const record::Record& NodeCore::record(record::Record&& entry) {
     return recorder_.append(std::move(entry));
 }
 
+record::Record& NodeCore::new_record(record::Kind kind) {
+    record::Record& entry = recorder_.append_new();
+    entry.node = node_id_;
+    entry.time = now();
+    entry.kind = kind;
+    return entry;
+}
+
 std::string NodeCore::new_id() {
     protocol::Bytes bytes = random_.bytes(16);
     bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40); // version 4

@@ -434,12 +434,10 @@ void SatelliteRole::add_hop(HiveMessage& message) const {
 void SatelliteRole::transmit(HiveMessage message, bool plaintext) {
     message.set_source_peer(core_.node_id());
     sim::Frame frame = link_.encode(message, core_.random(), plaintext);
-    record::Record entry;
-    entry.kind = Kind::out;
+    record::Record& entry = core_.new_record(Kind::out);
     entry.peer = peer_label();
     entry.message = std::move(message);
     entry.frame = frame;
-    core_.record(std::move(entry));
     connection_->send(std::move(frame));
 }
 

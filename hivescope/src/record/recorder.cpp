@@ -6,7 +6,7 @@
 
 namespace hivescope::record {
 
-static_assert(std::is_nothrow_move_constructible_v<Record>,
+static_assert(std::is_nothrow_move_assignable_v<Record>,
               "RecordLog::push_back moves a record into place without a rollback");
 
 RecordLog::~RecordLog() {
@@ -19,6 +19,12 @@ RecordLog::~RecordLog() {
 }
 
 const Record& RecordLog::push_back(Record&& record) {
+    Record& stored = emplace_back();
+    stored = std::move(record);
+    return stored;
+}
+
+Record& RecordLog::emplace_back() {
     const Slot slot = locate(size_);
     if (slot.block == blocks_.size()) {
         auto* block =
@@ -30,9 +36,15 @@ const Record& RecordLog::push_back(Record&& record) {
             throw;
         }
     }
-    Record* stored = new (blocks_[slot.block] + slot.offset) Record(std::move(record));
+    Record* stored = new (blocks_[slot.block] + slot.offset) Record();
     ++size_;
     return *stored;
+}
+
+Record& Recorder::append_new() {
+    Record& record = log_->emplace_back();
+    record.sequence = log_->size() - 1;
+    return record;
 }
 
 const Record& Recorder::append(Record&& record) {

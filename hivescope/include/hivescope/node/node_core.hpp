@@ -68,6 +68,10 @@ class NodeCore {
     const record::Record& record(const record::Record& entry) {
         return record(record::Record(entry));
     }
+    /// Appends a record of `kind` stamped as record() stamps it, for the caller to fill in
+    /// place before it handles anything else (the hop's hot paths: no record is built and then
+    /// moved).
+    record::Record& new_record(record::Kind kind);
 
     /// This node's random stream (IVs, nonces, ids); independent of every other node's.
     [[nodiscard]] protocol::SeededRandom& random() noexcept { return random_; }

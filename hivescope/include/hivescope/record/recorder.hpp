@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace hivescope::node {
+class NodeCore;
+} // namespace hivescope::node
+
 namespace hivescope::record {
 
 /// The storage of a recorder: records in blocks that never move, so a reference to one stays
@@ -34,6 +38,8 @@ class RecordLog {
     /// Appends `record`; returns the stored one.
     const Record& push_back(Record&& record);
     const Record& push_back(const Record& record) { return push_back(Record(record)); }
+    /// Appends a default record and returns it, to be filled where it is kept.
+    Record& emplace_back();
 
   private:
     static constexpr std::size_t first_block = 4;
@@ -181,6 +187,12 @@ class Recorder {
     [[nodiscard]] std::uint64_t digest() const;
 
   private:
+    friend class node::NodeCore;
+    /// Appends an empty record, stamped with its sequence number, for the owning node to fill
+    /// in place (a record is a few hundred bytes of strings: moving it in costs more than
+    /// filling it). Nothing else reads it before the node's handler returns.
+    Record& append_new();
+
     std::shared_ptr<RecordLog> log_;
 };
 
