@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -131,4 +132,53 @@ TEST_CASE("named random streams are independent and reproducible", "[sim]") {
     CHECK(a.random_stream("S0").bytes(16) == b.random_stream("S0").bytes(16));
     CHECK(a.random_stream("S0").bytes(16) != a.random_stream("S1").bytes(16));
     CHECK(a.random_stream("S0").bytes(16) != Simulation(43).random_stream("S0").bytes(16));
+}
+
+TEST_CASE("scheduled actions keep their captures alive until they run or are dropped", "[sim]") {
+    Simulation sim(1);
+    // A small capture (kept inline) and a large one (kept on the heap) run once each, and each
+    // is destroyed exactly once: when its event ran, or with the simulation.
+    auto small = std::make_shared<int>(0);
+    struct Large {
+        std::shared_ptr<int> counter;
+        char padding[200] = {};
+        void operator()() const { ++*counter; }
+    };
+    static_assert(sizeof(Large) > detail::EventAction::inline_size);
+    auto large = std::make_shared<int>(0);
+    {
+        Simulation scoped(2);
+        scoped.schedule_after(1ms, [small] { ++*small; });
+        scoped.schedule_after(2ms, Large{large});
+        // Scheduled out of order, so one of them moves through the heap of pending events.
+        scoped.schedule_after(0ms, [small] { ++*small; });
+        CHECK(small.use_count() == 3);
+        CHECK(large.use_count() == 2);
+        CHECK(scoped.step());
+        CHECK(scoped.step());
+        CHECK(*small == 2);
+        CHECK(small.use_count() == 1);
+        CHECK(large.use_count() == 2); // still pending
+    }
+    CHECK(*large == 0);
+    CHECK(large.use_count() == 1); // dropped with its simulation, never run
+
+    sim.schedule_after(1ms, Large{large});
+    CHECK(sim.run_until_idle());
+    CHECK(*large == 1);
+    CHECK(large.use_count() == 1);
+}
+
+TEST_CASE("an empty action cannot be scheduled", "[sim]") {
+    Simulation sim(1);
+    const std::function<void()> empty;
+    CHECK_THROWS_WITH(sim.schedule_after(1ms, empty), Catch::Contains("empty action"));
+    void (*null_function)() = nullptr;
+    CHECK_THROWS_WITH(sim.schedule_after(1ms, null_function), Catch::Contains("empty action"));
+    CHECK(sim.pending_events() == 0);
+    // A std::function that holds something is an action like any other.
+    int ran = 0;
+    sim.schedule_after(1ms, std::function<void()>([&] { ++ran; }));
+    CHECK(sim.run_until_idle());
+    CHECK(ran == 1);
 }

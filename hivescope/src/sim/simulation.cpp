@@ -20,18 +20,18 @@ protocol::SeededRandom Simulation::random_stream(std::string_view name) const {
     return protocol::SeededRandom(seed_, name);
 }
 
-EventId Simulation::schedule_at(VirtualTime when, std::function<void()> action) {
+EventId Simulation::schedule_at(VirtualTime when, detail::EventAction action) {
     if (!action)
         throw protocol::ProtocolError(protocol::ErrorCode::invalid_argument,
                                       "cannot schedule an empty action");
     const EventId id = next_id_++;
     finished_.resize(next_id_, false);
-    Event event{when < now_ ? now_ : when, id, std::move(action)};
+    const VirtualTime at = when < now_ ? now_ : when;
     // Ids grow, so an event due no earlier than the last in order also sorts after it.
-    if (in_order_.empty() || in_order_.back().at <= event.at)
-        in_order_.push_back(std::move(event));
+    if (in_order_.empty() || in_order_.back().at <= at)
+        in_order_.push_back(Event{at, id, std::move(action)});
     else
-        queue_.push(std::move(event));
+        queue_.push(Event{at, id, std::move(action)});
     return id;
 }
 

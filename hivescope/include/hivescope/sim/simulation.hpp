@@ -5,6 +5,7 @@
 
 #include "hivescope/protocol/random.hpp"
 #include "hivescope/sim/clock.hpp"
+#include "hivescope/sim/event_action.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -45,11 +46,11 @@ class Simulation {
     /// perturbs another.
     [[nodiscard]] protocol::SeededRandom random_stream(std::string_view name) const;
 
-    /// Runs `action` at `when` (not before now). Actions may schedule further events; they never
-    /// run re-entrantly.
-    EventId schedule_at(VirtualTime when, std::function<void()> action);
+    /// Runs `action` (any `void()` callable) at `when` (not before now). Actions may schedule
+    /// further events; they never run re-entrantly.
+    EventId schedule_at(VirtualTime when, detail::EventAction action);
     /// Runs `action` after `delay`.
-    EventId schedule_after(Duration delay, std::function<void()> action) {
+    EventId schedule_after(Duration delay, detail::EventAction action) {
         return schedule_at(now_ + delay, std::move(action));
     }
     /// Cancels a pending event; returns false if it already ran or was cancelled.
@@ -97,7 +98,7 @@ class Simulation {
     struct Event {
         VirtualTime at;
         EventId id; // doubles as the FIFO tie-break: ids grow monotonically
-        std::function<void()> action;
+        detail::EventAction action;
     };
     struct Later {
         bool operator()(const Event& a, const Event& b) const noexcept {
