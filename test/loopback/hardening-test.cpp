@@ -483,7 +483,7 @@ TEST_CASE("hardening: handshakes that never finish time out (server upgrade and 
         for (const auto& entry : fixture.master.recorder())
             if (entry.kind == record::Kind::refusal) {
                 CHECK(entry.reason == "handshake timeout: no WebSocket upgrade within 200 ms");
-                CHECK(entry.peer.rfind("127.0.0.1:", 0) == 0);
+                CHECK(entry.peer.str().rfind("127.0.0.1:", 0) == 0);
             }
     }
 

@@ -73,6 +73,11 @@ TEST_CASE("an admitted BUS: in as received, verdict stamped, inject rewritten",
     CHECK(inject.message->bus_message() == injected.message);
     CHECK(injected.message.context().find("peer")->as_string() == in.peer);
     CHECK(injected.message.context().find("session")->find("blacklisted_skills") != nullptr);
+    // One peer id string for the three records and the injection, not a copy each.
+    CHECK(in.peer.str().rfind("S0::", 0) == 0);
+    CHECK(shares_text(in.peer, verdict.peer));
+    CHECK(shares_text(in.peer, inject.peer));
+    CHECK(shares_text(in.peer, injected.peer));
 }
 
 TEST_CASE("verdicts on one inbound message share it", "[topology][record-sharing]") {

@@ -31,7 +31,7 @@ std::vector<protocol::BusMessage> Bus::injected_of(std::string_view type) const 
     return out;
 }
 
-void Bus::inject(const protocol::BusMessage& message, const std::string& peer) {
+void Bus::inject(const protocol::BusMessage& message, const record::SharedText& peer) {
     injected_.push_back({message, peer, simulation_.now()});
     // Copy: a handler may register further handlers.
     const auto handlers = handlers_;
@@ -40,7 +40,7 @@ void Bus::inject(const protocol::BusMessage& message, const std::string& peer) {
             handler(message);
 }
 
-void Bus::inject(protocol::BusMessage&& message, const std::string& peer) {
+void Bus::inject(protocol::BusMessage&& message, const record::SharedText& peer) {
     const bool heard = std::any_of(handlers_.begin(), handlers_.end(), [&](const auto& entry) {
         return entry.first == "*" || entry.first == message.type();
     });

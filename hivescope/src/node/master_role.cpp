@@ -259,7 +259,7 @@ void MasterRole::deny(Link& link, const HiveMessage& message, const std::string&
         "hive.policy.denied",
         Json(JsonObject{{"denied_type", denied_type}, {"code", code}, {"reason", reason}}),
         Json(JsonObject{
-            {"source", "hive"}, {"destination", link.peer_id}, {"session", link.session}}));
+            {"source", "hive"}, {"destination", link.peer_id.str()}, {"session", link.session}}));
     send_on(link, HiveMessage::bus(denial), SendKind::policy);
 }
 

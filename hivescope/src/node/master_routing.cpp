@@ -104,9 +104,9 @@ std::optional<BinaryHandler> binary_handler(std::uint8_t code) {
     }
 }
 
-// BusMessage::session_id() without the copy: a view into `bus`, valid until it changes.
-std::string_view session_id_of(const BusMessage& bus) noexcept {
-    const Json* session = bus.session();
+// BusMessage::session_id() without the copy, from its `session` (BusMessage::session()): a view
+// into the message, valid until it changes.
+std::string_view session_id_of(const Json* session) noexcept {
     const Json* id = session != nullptr ? session->find("session_id") : nullptr;
     return id != nullptr && id->is_string() ? std::string_view(id->as_string()) : "default";
 }
@@ -119,7 +119,8 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
                                             const HiveMessage& carrier,
                                             const std::string* query_id) {
     // 1. Default session.
-    const std::string_view session_id = session_id_of(bus);
+    const Json* const received_session = bus.session(); // valid until step 4 rewrites
+    const std::string_view session_id = session_id_of(received_session);
     if (session_id == "default" && !record.is_admin) {
         deny(link, carrier, bus.type(), "session_id_default_forbidden",
              "session_id 'default' is reserved for admins");
@@ -129,9 +130,9 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
     }
     // 2. Adoption.
     const bool adopted =
-        session_id != "default" && session_id == link.session_id && bus.session() != nullptr;
+        session_id != "default" && session_id == link.session_id && received_session != nullptr;
     if (adopted)
-        link.session = *bus.session();
+        link.session = *received_session;
     // 3. ACL: an explicit whitelist; empty denies all, admin does not bypass it (B.4).
     if (std::find(record.allowed_types.begin(), record.allowed_types.end(), bus.type()) ==
         record.allowed_types.end()) {
@@ -192,7 +193,7 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
             break;
         case has_source:
         case has_peer:
-            JsonObjectAccess::append_new(rewritten, key, link.peer_id);
+            JsonObjectAccess::append_new(rewritten, key, link.peer_id.str());
             break;
         case has_destination:
             JsonObjectAccess::append_new(rewritten, key, destination(&value));
@@ -209,9 +210,9 @@ MasterRole::BusResult MasterRole::admit_bus(Link& link, const ClientRecord& reco
     if ((present & has_session) == 0)
         JsonObjectAccess::append_new(rewritten, "session", session);
     if ((present & has_source) == 0)
-        JsonObjectAccess::append_new(rewritten, "source", link.peer_id);
+        JsonObjectAccess::append_new(rewritten, "source", link.peer_id.str());
     if ((present & has_peer) == 0)
-        JsonObjectAccess::append_new(rewritten, "peer", link.peer_id);
+        JsonObjectAccess::append_new(rewritten, "peer", link.peer_id.str());
     if ((present & has_destination) == 0)
         JsonObjectAccess::append_new(rewritten, "destination", destination(nullptr));
     if (with_query_id && (present & has_query_id) == 0)

@@ -105,8 +105,11 @@ std::optional<Encoding> SatelliteRole::encoding() const {
     return link_.crypto()->encoding();
 }
 
-std::string SatelliteRole::peer_label() const {
-    return master_node_id_.empty() ? options_.master_address : master_node_id_;
+const record::SharedText& SatelliteRole::peer_label() const {
+    const std::string& label = master_node_id_.empty() ? options_.master_address : master_node_id_;
+    if (peer_label_ != label)
+        peer_label_ = label;
+    return peer_label_;
 }
 
 // ---- connection ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include "hivescope/protocol/bus_message.hpp"
 #include "hivescope/protocol/bytes.hpp"
+#include "hivescope/record/shared_text.hpp"
 #include "hivescope/sim/simulation.hpp"
 
 #include <functional>
@@ -19,7 +20,9 @@ namespace hivescope::node {
 /// A message handed to the bus by its node.
 struct Injection {
     protocol::BusMessage message;
-    std::string peer; ///< the client peer id it was injected for (empty for local traffic)
+    /// The client peer id it was injected for (empty for local traffic); shared with the
+    /// records of the same message.
+    record::SharedText peer;
     sim::VirtualTime time{0};
 };
 
@@ -76,9 +79,9 @@ class Bus {
     /// Where emitted messages go (the owning node's router).
     void set_router(Router router) { router_ = std::move(router); }
     /// Hands `message` to the bus and runs the matching handlers.
-    void inject(const protocol::BusMessage& message, const std::string& peer);
+    void inject(const protocol::BusMessage& message, const record::SharedText& peer);
     /// As inject, keeping `message` itself when no handler needs it (no copy).
-    void inject(protocol::BusMessage&& message, const std::string& peer);
+    void inject(protocol::BusMessage&& message, const record::SharedText& peer);
     /// Asks the query responders; the first answer wins.
     [[nodiscard]] std::optional<protocol::BusMessage> ask(const protocol::BusMessage& request);
     /// Records a binary handler call.

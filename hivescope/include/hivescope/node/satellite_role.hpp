@@ -189,7 +189,7 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
     protocol::BusMessage prepare_bus(protocol::BusMessage message) const;
     /// QUERY / CASCADE around `inner` with a fresh `metadata.query_id`, kept pending (B.9).
     std::string send_request(protocol::MessageType kind, protocol::HiveMessage inner);
-    [[nodiscard]] std::string peer_label() const;
+    [[nodiscard]] const record::SharedText& peer_label() const;
 
     // inbound traffic (satellite_receive.cpp)
     void dispatch(const protocol::HiveMessage& message, const Delivery& delivery);
@@ -225,6 +225,8 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
 
     bool have_hello_ = false;
     std::string master_node_id_;
+    /// peer_label()'s last answer, shared by the records that name the master.
+    mutable record::SharedText peer_label_;
     std::string master_pubkey_;
     std::string master_peer_;
     std::string peer_id_;

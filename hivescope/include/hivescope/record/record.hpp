@@ -5,6 +5,7 @@
 // and inject records of a frame) costs no copy of it.
 
 #include "hivescope/protocol/hive_message.hpp"
+#include "hivescope/record/shared_text.hpp"
 #include "hivescope/sim/clock.hpp"
 #include "hivescope/sim/frame.hpp"
 
@@ -96,7 +97,9 @@ struct Record {
     sim::VirtualTime time{0};   ///< virtual time of the event
     std::string node;           ///< the recording node
     Kind kind = Kind::in;
-    std::string peer; ///< the other side: a peer id, a node name, or `agent` / `bus`
+    /// The other side: a peer id, a node name, or `agent` / `bus`. Shared with the node's own
+    /// copy of the name (a master's records of one client share its peer id).
+    SharedText peer;
     /// The decoded message (after decryption), when there is one.
     SharedMessage message;
     /// The raw frame as it crossed the link (ciphertext when encrypted), for in/out/decode_error.

@@ -5,6 +5,7 @@
 #include "hivescope/node/client_database.hpp"
 #include "hivescope/node/link_protocol.hpp"
 #include "hivescope/protocol/json.hpp"
+#include "hivescope/record/shared_text.hpp"
 #include "hivescope/sim/network.hpp"
 
 #include <cstdint>
@@ -49,7 +50,8 @@ struct MasterLink {
     sim::EventId handshake_timer = 0; ///< closes the link unless a HELLO registers it first
 
     LinkProtocol link;
-    std::string peer_id;
+    /// Shared by every record and injection about this client (copies are reference counts).
+    record::SharedText peer_id;
 
     /// `<useragent>::<client_id>::<record name>::<session_id>` (Part C).
     void refresh_peer_id() {
