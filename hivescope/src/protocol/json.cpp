@@ -491,10 +491,8 @@ const Json* Json::find(std::string_view key) const noexcept {
 }
 
 Json& Json::operator[](std::string_view key) {
-    if (is_null()) {
-        new (&object_) JsonObject();
-        kind_ = Kind::object;
-    }
+    if (is_null())
+        emplace_object();
     return as_object()[key];
 }
 

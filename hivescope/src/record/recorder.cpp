@@ -6,7 +6,7 @@
 
 namespace hivescope::record {
 
-static_assert(std::is_nothrow_move_assignable_v<Record>,
+static_assert(std::is_nothrow_move_constructible_v<Record>,
               "RecordLog::push_back moves a record into place without a rollback");
 
 RecordLog::~RecordLog() {
@@ -19,12 +19,18 @@ RecordLog::~RecordLog() {
 }
 
 const Record& RecordLog::push_back(Record&& record) {
-    Record& stored = emplace_back();
-    stored = std::move(record);
-    return stored;
+    Record* stored = new (next_slot()) Record(std::move(record));
+    ++size_;
+    return *stored;
 }
 
 Record& RecordLog::emplace_back() {
+    Record* stored = new (next_slot()) Record();
+    ++size_;
+    return *stored;
+}
+
+void* RecordLog::next_slot() {
     const Slot slot = locate(size_);
     if (slot.block == blocks_.size()) {
         auto* block =
@@ -36,9 +42,7 @@ Record& RecordLog::emplace_back() {
             throw;
         }
     }
-    Record* stored = new (blocks_[slot.block] + slot.offset) Record();
-    ++size_;
-    return *stored;
+    return blocks_[slot.block] + slot.offset;
 }
 
 Record& Recorder::append_new() {

@@ -26,12 +26,12 @@ EventId Simulation::schedule_at(VirtualTime when, detail::EventAction action) {
                                       "cannot schedule an empty action");
     const EventId id = next_id_++;
     finished_.resize(next_id_, false);
-    const VirtualTime at = when < now_ ? now_ : when;
+    Event event{when < now_ ? now_ : when, id, std::move(action)};
     // Ids grow, so an event due no earlier than the last in order also sorts after it.
-    if (in_order_.empty() || in_order_.back().at <= at)
-        in_order_.push_back(Event{at, id, std::move(action)});
+    if (in_order_.empty() || in_order_.back().at <= event.at)
+        in_order_.push_back(std::move(event));
     else
-        queue_.push(Event{at, id, std::move(action)});
+        queue_.push(std::move(event));
     return id;
 }
 

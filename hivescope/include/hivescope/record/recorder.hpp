@@ -52,6 +52,8 @@ class RecordLog {
         std::size_t block;
         std::size_t offset;
     };
+    /// Raw storage for record number size_, its block allocated if need be.
+    void* next_slot();
     /// The index of a block's first record.
     [[nodiscard]] static std::size_t first_of(std::size_t block) noexcept {
         return block < doubling_blocks
