@@ -333,6 +333,66 @@ TEST_CASE("JSON envelopes round-trip for every cipher, encoding and key size",
     }
 }
 
+TEST_CASE("envelopes of frames larger than the on-stack buffers round-trip", "[envelope]") {
+    // Text envelopes seal into, and JSON-HEX ones decode into, a 2 KiB buffer on the stack;
+    // larger frames take the heap, and a frame straddling the size takes both paths in turn.
+    SeededRandom random(21, "large-envelopes");
+    for (const auto& [cipher, key_size] : every_cipher_and_key_size()) {
+        const Bytes key = random.bytes(key_size);
+        Aead aead(cipher, key);
+        for (const std::size_t size : {std::size_t{2000}, std::size_t{2020}, std::size_t{2048},
+                                       std::size_t{5000}, std::size_t{70000}}) {
+            for (const Encoding encoding : {Encoding::json_hex, Encoding::json_b64}) {
+                INFO(wire_name(cipher) << " " << wire_name(encoding) << " plaintext " << size);
+                std::string plaintext(size, 'x');
+                for (std::size_t i = 0; i < size; ++i)
+                    plaintext[i] = static_cast<char>('a' + (i * 7) % 26);
+                const std::string envelope = encrypt_as_json(aead, encoding, plaintext, random);
+                CHECK(decrypt_from_json(aead, encoding, envelope) == plaintext);
+                CHECK(read_text_frame(&aead, encoding, envelope).plaintext == plaintext);
+                // The envelope parsed as JSON goes the general way, and agrees.
+                CHECK(decrypt_envelope(aead, encoding, Json::parse(envelope)) == plaintext);
+                // A flipped digit at the very end (in the nonce) still fails the tag.
+                std::string tampered = envelope;
+                const std::size_t last = tampered.rfind('"') - 1;
+                tampered[last] = tampered[last] == '0' ? '1' : '0';
+                if (encoding == Encoding::json_hex)
+                    CHECK(outcome([&] { (void)decrypt_from_json(aead, encoding, tampered); }) ==
+                          "decryption_failed");
+            }
+        }
+    }
+}
+
+TEST_CASE("seal_into writes seal's frame into the caller's buffer", "[cipher]") {
+    SeededRandom keys(22, "seal-into");
+    for (const auto& [cipher, key_size] : every_cipher_and_key_size()) {
+        INFO(wire_name(cipher) << " key " << key_size);
+        Aead aead(cipher, keys.bytes(key_size));
+        for (const std::size_t size : {std::size_t{0}, std::size_t{37}, std::size_t{1000}}) {
+            const Bytes plaintext = keys.bytes(size);
+            SeededRandom ours(23, "nonces");
+            SeededRandom theirs(23, "nonces");
+            REQUIRE(aead.sealed_size(size) == nonce_size(cipher) + size + aead_tag_size);
+            Bytes frame(aead.sealed_size(size));
+            aead.seal_into(plaintext, ours, frame);
+            CHECK(frame == aead.seal(plaintext, theirs));
+            CHECK(aead.open(frame) == plaintext);
+        }
+        SECTION("a buffer of any other size is invalid_argument, and draws no nonce") {
+            SeededRandom ours(24, "nonces");
+            SeededRandom theirs(24, "nonces");
+            Bytes small(aead.sealed_size(10) - 1);
+            Bytes large(aead.sealed_size(10) + 1);
+            CHECK(outcome([&] { aead.seal_into(keys.bytes(10), ours, small); }) ==
+                  "invalid_argument");
+            CHECK(outcome([&] { aead.seal_into(keys.bytes(10), ours, large); }) ==
+                  "invalid_argument");
+            CHECK(ours.bytes(8) == theirs.bytes(8));
+        }
+    }
+}
+
 TEST_CASE("envelopes escape like json.dumps", "[envelope]") {
     const Bytes key(32, 7);
     SeededRandom random(3, "escaping");

@@ -246,41 +246,62 @@ ByteView Aead::key() const noexcept {
 }
 
 Bytes Aead::seal(ByteView plaintext, RandomSource& random) {
-    std::array<std::uint8_t, 16> buffer{}; // the larger of the two nonce sizes
-    const std::span<std::uint8_t> nonce(buffer.data(), nonce_size(cipher_));
+    Bytes frame(sealed_size(plaintext.size()));
+    seal_into(plaintext, random, frame);
+    return frame;
+}
+
+std::size_t Aead::sealed_size(std::size_t plaintext_size) const noexcept {
+    return nonce_size(cipher_) + plaintext_size + aead_tag_size;
+}
+
+void Aead::seal_into(ByteView plaintext, RandomSource& random, std::span<std::uint8_t> frame) {
+    if (frame.size() != sealed_size(plaintext.size()))
+        throw ProtocolError(ErrorCode::invalid_argument,
+                            "a sealed frame of " + std::to_string(plaintext.size()) +
+                                " bytes of plaintext needs " +
+                                std::to_string(sealed_size(plaintext.size())) +
+                                " bytes, the buffer has " + std::to_string(frame.size()));
+    if (!state_)
+        throw ProtocolError(ErrorCode::invalid_argument, "Aead used after move");
+    // The nonce is drawn straight into its place in the frame.
+    const std::span<std::uint8_t> nonce = frame.first(nonce_size(cipher_));
     random.fill(nonce);
-    return seal_with_nonce(plaintext, nonce);
+    seal_to(plaintext, nonce, frame.data());
 }
 
 Bytes Aead::seal_with_nonce(ByteView plaintext, ByteView nonce) {
-    if (!state_)
-        throw ProtocolError(ErrorCode::invalid_argument, "Aead used after move");
     const std::size_t nonce_bytes = nonce_size(cipher_);
     if (nonce.size() != nonce_bytes)
         throw ProtocolError(ErrorCode::invalid_argument,
                             std::string(wire_name(cipher_)) + " needs a " +
                                 std::to_string(nonce_bytes) + "-byte nonce, got " +
                                 std::to_string(nonce.size()));
+    Bytes frame(sealed_size(plaintext.size()));
+    std::copy(nonce.begin(), nonce.end(), frame.begin());
+    seal_to(plaintext, ByteView(frame.data(), nonce_bytes), frame.data());
+    return frame;
+}
 
+// `frame` holds sealed_size(plaintext.size()) bytes and starts with `nonce` (which may be those
+// very bytes); the ciphertext and tag follow it.
+void Aead::seal_to(ByteView plaintext, ByteView nonce, std::uint8_t* frame) {
+    if (!state_)
+        throw ProtocolError(ErrorCode::invalid_argument, "Aead used after move");
+    std::uint8_t* body = frame + nonce.size();
     if (state_->short_frame(plaintext.size())) {
-        Bytes frame(nonce_bytes + plaintext.size() + aead_tag_size);
-        std::copy(nonce.begin(), nonce.end(), frame.begin());
-        std::uint8_t* body = frame.data() + nonce_bytes;
         state_->nettle_run<true>(nonce.data(), plaintext.size(), body, plaintext.data(),
                                  body + plaintext.size());
-        return frame;
+        return;
     }
 
     if (!state_->sealer)
         state_->sealer = state_->keyed_context(true);
     EVP_CIPHER_CTX* ctx = state_->sealer.get();
-
-    Bytes frame(nonce_bytes + plaintext.size() + aead_tag_size);
-    std::copy(nonce.begin(), nonce.end(), frame.begin());
     try {
         if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data()) != 1)
             throw_crypto("EVP_EncryptInit_ex(nonce)");
-        std::uint8_t* out = frame.data() + nonce_bytes;
+        std::uint8_t* out = body;
         for (std::size_t done = 0; done < plaintext.size();) {
             const std::size_t chunk = std::min(max_update, plaintext.size() - done);
             int written = 0;
@@ -294,13 +315,12 @@ Bytes Aead::seal_with_nonce(ByteView plaintext, ByteView nonce) {
         if (EVP_EncryptFinal_ex(ctx, out, &tail) != 1)
             throw_crypto("EVP_EncryptFinal_ex");
         if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(aead_tag_size),
-                                frame.data() + nonce_bytes + plaintext.size()) != 1)
+                                body + plaintext.size()) != 1)
             throw_crypto("EVP_CTRL_AEAD_GET_TAG");
     } catch (...) {
         state_->sealer.reset(); // unknown state: start from a fresh context next time
         throw;
     }
-    return frame;
 }
 
 Bytes Aead::open(ByteView frame) {

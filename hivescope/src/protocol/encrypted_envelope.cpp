@@ -7,6 +7,10 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory>
 #include <optional>
 
 namespace hivescope::protocol {
@@ -90,13 +94,40 @@ const std::string& string_field(const Json& envelope, std::string_view key) {
 }
 
 void decode_append(Bytes& out, Encoding encoding, std::string_view text) {
-    if (encoding == Encoding::json_hex) {
-        detail::hex_text_decode_append(out, text);
-        return;
-    }
     const Bytes more = decode(encoding, text);
     out.insert(out.end(), more.begin(), more.end());
 }
+
+// The bytes of a JSON-HEX frame, decoded in place: on the stack unless the frame is large,
+// with no vector and no zero-fill first (the frame path decodes a few hundred bytes per hop).
+class HexFrameBuffer {
+  public:
+    HexFrameBuffer() = default;
+    HexFrameBuffer(const HexFrameBuffer&) = delete;
+    HexFrameBuffer& operator=(const HexFrameBuffer&) = delete;
+
+    /// Decodes `text` after the bytes so far; ProtocolError(bad_encoding) as hex_text_decode.
+    void append(std::string_view text) {
+        const std::size_t more = text.size() / 2;
+        if (size_ + more > capacity_) {
+            capacity_ = std::max(2 * capacity_, size_ + more);
+            auto grown = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
+            std::memcpy(grown.get(), data_, size_);
+            heap_ = std::move(grown);
+            data_ = heap_.get();
+        }
+        detail::hex_text_decode_into(data_ + size_, text);
+        size_ += more;
+    }
+    [[nodiscard]] ByteView bytes() const noexcept { return {data_, size_}; }
+
+  private:
+    std::array<std::uint8_t, 2048> local_;
+    std::unique_ptr<std::uint8_t[]> heap_;
+    std::uint8_t* data_ = local_.data();
+    std::size_t size_ = 0;
+    std::size_t capacity_ = local_.size();
+};
 
 // The envelope's fields once found; `tag_text()` is read only when `has_tag` and only after the
 // nonce and ciphertext decoded, so the checks and their order are decrypt_envelope's whichever
@@ -108,13 +139,23 @@ std::string open_fields(Aead& aead, Encoding encoding, std::string_view cipherte
     // fixed sizes, so we do the same: a nonce or tag of the wrong length simply fails the
     // AEAD. Without a `tag` key, the tag is the tail of the ciphertext (WebCrypto style),
     // which this concatenation already yields.
-    Bytes frame;
-    frame.reserve(nonce.size() + ciphertext.size() + aead_tag_size * 2);
-    decode_append(frame, encoding, nonce);
-    decode_append(frame, encoding, ciphertext);
-    if (has_tag)
-        decode_append(frame, encoding, tag_text());
-    std::string plaintext = aead.open_text(frame);
+    std::string plaintext;
+    if (encoding == Encoding::json_hex) {
+        HexFrameBuffer frame;
+        frame.append(nonce);
+        frame.append(ciphertext);
+        if (has_tag)
+            frame.append(tag_text());
+        plaintext = aead.open_text(frame.bytes());
+    } else {
+        Bytes frame;
+        frame.reserve(nonce.size() + ciphertext.size() + aead_tag_size * 2);
+        decode_append(frame, encoding, nonce);
+        decode_append(frame, encoding, ciphertext);
+        if (has_tag)
+            decode_append(frame, encoding, tag_text());
+        plaintext = aead.open_text(frame);
+    }
     // The reference decodes the plaintext as UTF-8 and fails on anything else.
     if (!simdjson::validate_utf8(plaintext.data(), plaintext.size()))
         throw ProtocolError(ErrorCode::invalid_utf8,
@@ -198,7 +239,14 @@ std::optional<PlainEnvelope> scan_plain_envelope(std::string_view text) {
 
 std::string encrypt_as_json(Aead& aead, Encoding encoding, std::string_view plaintext,
                             RandomSource& random) {
-    return envelope_from_frame(aead.cipher(), encoding, aead.seal(as_bytes(plaintext), random));
+    // The sealed frame lives only until it is encoded: on the stack, unless it is large.
+    const std::size_t size = aead.sealed_size(plaintext.size());
+    std::array<std::uint8_t, 2048> local;
+    if (size > local.size())
+        return envelope_from_frame(aead.cipher(), encoding, aead.seal(as_bytes(plaintext), random));
+    const std::span<std::uint8_t> frame(local.data(), size);
+    aead.seal_into(as_bytes(plaintext), random, frame);
+    return envelope_from_frame(aead.cipher(), encoding, frame);
 }
 
 std::string encrypt_as_json_with_nonce(Aead& aead, Encoding encoding, std::string_view plaintext,

@@ -83,6 +83,12 @@ class Aead {
     /// Same with a caller-chosen nonce (vectors, replays); its size must be nonce_size(cipher)
     /// or ProtocolError(invalid_argument).
     [[nodiscard]] Bytes seal_with_nonce(ByteView plaintext, ByteView nonce);
+    /// The size of a sealed frame of `plaintext_size` bytes: nonce, ciphertext and tag.
+    [[nodiscard]] std::size_t sealed_size(std::size_t plaintext_size) const noexcept;
+    /// As seal, into `frame`, which must hold exactly sealed_size(plaintext.size()) bytes
+    /// (else ProtocolError(invalid_argument)): no allocation, for a frame that is encoded at
+    /// once (a text envelope).
+    void seal_into(ByteView plaintext, RandomSource& random, std::span<std::uint8_t> frame);
     /// The plaintext of a frame; too short or failing the tag is ProtocolError(decryption_failed).
     [[nodiscard]] Bytes open(ByteView frame);
     /// As open, with the plaintext in a string (text envelopes: saves a copy).
@@ -90,6 +96,7 @@ class Aead {
 
   private:
     template <class Out> Out open_as(ByteView frame);
+    void seal_to(ByteView plaintext, ByteView nonce, std::uint8_t* frame);
 
     struct State;
     Cipher cipher_;

@@ -234,6 +234,11 @@ Bytes hex_text_decode(std::string_view text) {
     return out;
 }
 
+void hex_text_decode_into(std::uint8_t* out, std::string_view text) {
+    if (text.size() % 2 != 0 || !decode_into(out, text))
+        throw_decode_error(text);
+}
+
 void hex_text_decode_append(Bytes& out, std::string_view text) {
     if (text.size() % 2 != 0)
         throw_decode_error(text);

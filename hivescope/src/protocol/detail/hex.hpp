@@ -3,6 +3,7 @@
 
 #include "hivescope/protocol/bytes.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,9 @@ void hex_text_append(std::string& out, ByteView bytes);
 
 /// As hex_text_decode, appending the bytes to `out`; on error `out` keeps its old contents.
 void hex_text_decode_append(Bytes& out, std::string_view text);
+/// As hex_text_decode, into `out`, which holds exactly text.size() / 2 bytes (for buffers the
+/// caller already sized: no allocation, no zero-fill first). Odd length is the same error.
+void hex_text_decode_into(std::uint8_t* out, std::string_view text);
 
 /// The value of a hex digit of either case, or -1.
 [[nodiscard]] int hex_digit_value(char c) noexcept;
