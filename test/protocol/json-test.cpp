@@ -348,12 +348,41 @@ TEST_CASE("literal JSON from initializer lists", "[json]") {
     CHECK(Json{{"nested", {{"deep", true}}}}.dump() == R"({"nested": {"deep": true}})");
 }
 
+TEST_CASE("Json::parse returns a frozen tree that still changes as a value", "[json][cow]") {
+    const std::string text =
+        R"({"type": "speak", "data": {"utterance": "hi"}, "context": {"a": [1, {"b": 2}]}})";
+    Json parsed = Json::parse(text);
+    // Every object, at every depth and inside arrays, comes back frozen: copies share it.
+    CHECK(parsed.as_object().frozen());
+    CHECK(parsed.find("data")->as_object().frozen());
+    CHECK(parsed.find("context")->find("a")->as_array()[1].as_object().frozen());
+    const Json copy = parsed;
+    CHECK(shares_storage(copy.as_object(), parsed.as_object()));
+
+    // A reference taken through the only owner thaws the path to it first, so a copy made
+    // afterwards does not see a change made through the reference.
+    Json alone = Json::parse(text);
+    Json& utterance = alone["data"]["utterance"];
+    CHECK_FALSE(alone.as_object().frozen());
+    const Json snapshot = alone;
+    utterance = Json("bye");
+    CHECK(snapshot.find("data")->find("utterance")->as_string() == "hi");
+    CHECK(alone.find("data")->find("utterance")->as_string() == "bye");
+    // Changing a copy leaves the parsed tree as it was.
+    Json changed = parsed;
+    changed["context"]["a"] = Json(nullptr);
+    CHECK(parsed == Json::parse(text));
+    CHECK(changed.find("context")->find("a")->is_null());
+}
+
 TEST_CASE("copies of a frozen object share it until one of them changes", "[json][cow]") {
-    Json original = Json::parse(
-        R"({"type": "speak", "data": {"utterance": "hi"}, "context": {"a": [1, {"b": 2}]}})");
+    Json original{{"type", "speak"},
+                  {"data", {{"utterance", "hi"}}},
+                  {"context", {{"a", JsonArray{1, Json{{"b", 2}}}}}}};
     const Json unfrozen_copy = original;
     // Not frozen: copies are deep, as before.
     CHECK_FALSE(shares_storage(unfrozen_copy.as_object(), original.as_object()));
+    CHECK_FALSE(original.find("data")->as_object().frozen());
 
     original.freeze();
     CHECK(original.as_object().frozen());

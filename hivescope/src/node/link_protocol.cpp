@@ -20,10 +20,15 @@ sim::Frame LinkProtocol::encode(const HiveMessage& message, RandomSource& random
             return sim::Frame::binary(frame);
         return sim::Frame::binary(crypto_->encrypt_binary(frame, random));
     }
-    std::string text = serialize_json(message);
     if (!encrypt)
-        return sim::Frame::text(std::move(text));
-    return sim::Frame::text(crypto_->encrypt_text(text, random));
+        return sim::Frame::text(serialize_json(message));
+    plaintext_scratch_.clear();
+    serialize_json_to(plaintext_scratch_, message);
+    sim::Frame frame = sim::Frame::text(crypto_->encrypt_text(plaintext_scratch_, random));
+    constexpr std::size_t kept_capacity = 16 * 1024;
+    if (plaintext_scratch_.capacity() > kept_capacity)
+        plaintext_scratch_ = std::string();
+    return frame;
 }
 
 DecodedFrame LinkProtocol::decode(const sim::Frame& frame) {

@@ -508,10 +508,15 @@ void MasterRole::on_frame(sim::Connection& connection, const sim::Frame& frame) 
 }
 
 void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
-    // 1. Decode.
-    std::optional<DecodedFrame> decoding; // no placeholder message built only to be replaced
+    // 1. Decode. The message is frozen, so the stamped copy below and the BUS taken out of it
+    // share its objects, and moved once, straight to where every record of it shares it.
+    std::shared_ptr<const HiveMessage> arrived;
+    bool encrypted = false;
     try {
-        decoding.emplace(link.link.decode(frame));
+        DecodedFrame decoded = link.link.decode(frame);
+        decoded.message.freeze();
+        arrived = std::make_shared<const HiveMessage>(std::move(decoded.message));
+        encrypted = decoded.encrypted;
     } catch (const ProtocolError& error) {
         if (handle_bare_transport(link, frame))
             return;
@@ -538,10 +543,6 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
         std::shared_ptr<const HiveMessage> saved;
         ~Inbound() { slot = std::move(saved); }
     } inbound{inbound_, inbound_};
-    // Frozen, so the stamped copy below and the BUS taken out of it share its objects.
-    DecodedFrame& decoded = *decoding;
-    decoded.message.freeze();
-    const auto arrived = std::make_shared<const HiveMessage>(std::move(decoded.message));
     inbound_ = arrived;
     const HiveMessage& message = *arrived;
     {
@@ -549,12 +550,12 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
         entry.peer = link.peer_id;
         entry.message = arrived;
         entry.frame = frame;
-        entry.detail = decoded.encrypted ? "encrypted" : "plaintext";
+        entry.detail = encrypted ? "encrypted" : "plaintext";
     }
 
     // 2. Crypto check.
     const MessageType type = message.type();
-    if (options_.require_crypto && link.link.has_key() && !decoded.encrypted &&
+    if (options_.require_crypto && link.link.has_key() && !encrypted &&
         type != MessageType::hello && type != MessageType::handshake) {
         close_link(link, policy_violation, "plaintext refused", &message);
         return;

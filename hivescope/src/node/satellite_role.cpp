@@ -434,7 +434,7 @@ void SatelliteRole::add_hop(HiveMessage& message) const {
         message.inner().add_hop(hop);
 }
 
-void SatelliteRole::transmit(HiveMessage message, bool plaintext) {
+void SatelliteRole::transmit(HiveMessage&& message, bool plaintext) {
     message.set_source_peer(core_.node_id());
     sim::Frame frame = link_.encode(message, core_.random(), plaintext);
     record::Record& entry = core_.new_record(Kind::out);

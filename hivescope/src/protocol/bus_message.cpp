@@ -39,13 +39,25 @@ BusMessage BusMessage::from_json(const Json& payload) {
     if (!payload.is_object())
         throw ProtocolError(ErrorCode::invalid_field, "bus payload must be an object, got " +
                                                           std::string(to_string(payload.kind())));
-    const Json* type = payload.find("type");
+    // One pass over the members rather than a search per key: every BUS a node receives
+    // comes through here.
+    const Json* type = nullptr;
+    const Json* data = nullptr;
+    const Json* context = nullptr;
+    for (const auto& [key, value] : payload.as_object()) {
+        if (key == "type")
+            type = &value;
+        else if (key == "data")
+            data = &value;
+        else if (key == "context")
+            context = &value;
+    }
     if (type == nullptr || !type->is_string())
         throw ProtocolError(ErrorCode::invalid_field, "bus payload has no string `type`");
     BusMessage message;
     message.type_ = type->as_string();
-    message.data_ = object_or_empty(payload.find("data"), "data");
-    message.context_ = object_or_empty(payload.find("context"), "context");
+    message.data_ = object_or_empty(data, "data");
+    message.context_ = object_or_empty(context, "context");
     return message;
 }
 

@@ -47,14 +47,36 @@ void append_field(std::string& out, std::string_view key, Encoding encoding, Byt
     out.push_back('"');
     out += key;
     out += "\": ";
-    if (encoding == Encoding::json_hex) {
-        // Hex needs no escaping: straight into the envelope, no temporary string.
-        out.push_back('"');
-        detail::hex_text_append(out, bytes);
-        out.push_back('"');
-        return;
-    }
     append_quoted(out, encoding, encode(encoding, bytes));
+}
+
+// The JSON-HEX envelope, the protocol's default: every length is known up front, so it is
+// written in one pass into a string of its final size.
+std::string hex_envelope(ByteView nonce, ByteView body, ByteView tag) {
+    constexpr std::string_view before_body = "{\"ciphertext\": \"";
+    constexpr std::string_view before_tag = "\", \"tag\": \"";
+    constexpr std::string_view before_nonce = "\", \"nonce\": \"";
+    constexpr std::string_view close = "\"}";
+    std::string out(before_body.size() + before_tag.size() + before_nonce.size() + close.size() +
+                        2 * (body.size() + tag.size() + nonce.size()),
+                    '\0');
+    char* at = out.data();
+    const auto put = [&at](std::string_view text) {
+        std::memcpy(at, text.data(), text.size());
+        at += text.size();
+    };
+    const auto put_hex = [&at](ByteView bytes) {
+        detail::hex_text_write(at, bytes);
+        at += 2 * bytes.size();
+    };
+    put(before_body);
+    put_hex(body);
+    put(before_tag);
+    put_hex(tag);
+    put(before_nonce);
+    put_hex(nonce);
+    put(close);
+    return out;
 }
 
 std::string envelope_from_frame(Cipher cipher, Encoding encoding, ByteView frame) {
@@ -62,6 +84,8 @@ std::string envelope_from_frame(Cipher cipher, Encoding encoding, ByteView frame
     const ByteView nonce = frame.first(nonce_bytes);
     const ByteView body = frame.subspan(nonce_bytes, frame.size() - nonce_bytes - aead_tag_size);
     const ByteView tag = frame.last(aead_tag_size);
+    if (encoding == Encoding::json_hex)
+        return hex_envelope(nonce, body, tag);
     std::string out;
     out.reserve(64 + frame.size() * 2);
     out.push_back('{');

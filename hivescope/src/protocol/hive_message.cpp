@@ -5,7 +5,9 @@
 
 namespace hivescope::protocol {
 
-HiveMessage::HiveMessage(MessageType type, Json payload) : type_(type) {
+namespace {
+// The payload of HiveMessage(type, payload), checked: null becomes `{}`.
+Json&& checked_payload(MessageType type, Json& payload) {
     if (is_transport_type(type))
         throw ProtocolError(ErrorCode::invalid_argument,
                             std::string(wire_name(type)) +
@@ -19,8 +21,12 @@ HiveMessage::HiveMessage(MessageType type, Json payload) : type_(type) {
         throw ProtocolError(ErrorCode::invalid_argument,
                             std::string(wire_name(type)) + " payload must be a JSON object, got " +
                                 std::string(to_string(payload.kind())));
-    payload_ = std::move(payload);
+    return std::move(payload);
 }
+} // namespace
+
+HiveMessage::HiveMessage(MessageType type, Json payload)
+    : type_(type), payload_(std::in_place_index<0>, checked_payload(type, payload)) {}
 
 HiveMessage HiveMessage::wrap(MessageType transport, HiveMessage inner) {
     if (!is_transport_type(transport))

@@ -667,6 +667,11 @@ struct JsonBuilder {
                 signatures |= signature;
                 fill(slot, field.value, depth + 1, max_depth);
             }
+            // Built frozen (its members already are, bottom-up): a parsed tree is usually
+            // recorded and shared as it is, and freezing it afterwards meant a second walk.
+            // The first change through its only owner thaws it again.
+            if (object.storage_ != nullptr)
+                object.storage_->frozen = true;
             return;
         }
         }
@@ -709,6 +714,11 @@ Json dom_to_json(simdjson::dom::element element, std::size_t depth, std::size_t 
     Json out;
     JsonBuilder::fill(out, element, depth, max_depth);
     return out;
+}
+
+void dom_to_json_into(Json& out, simdjson::dom::element element, std::size_t depth,
+                      std::size_t max_depth) {
+    JsonBuilder::fill(out, element, depth, max_depth);
 }
 
 simdjson::dom::element parse_dom(std::string_view text, const JsonParseLimits& limits) {

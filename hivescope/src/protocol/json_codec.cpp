@@ -7,6 +7,7 @@
 #include "protocol/detail/json_writer.hpp"
 
 #include <array>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -306,45 +307,42 @@ enum EnvelopeField : unsigned {
     field_count,
 };
 
-constexpr std::array<std::string_view, field_count> field_names{
-    "msg_type",       "payload",       "metadata",    "route",        "node",
-    "target_site_id", "target_pubkey", "source_peer", "target_peers", "bin_type"};
+// Whether `key`, already known to be N - 1 bytes long, is `name`: a comparison of a constant
+// size, which the compiler does inline instead of calling memcmp.
+template <std::size_t N> bool spells(std::string_view key, const char (&name)[N]) noexcept {
+    return std::memcmp(key.data(), name, N - 1) == 0;
+}
 
 // The field named `key`, or field_count. The length and one character pick the only candidate,
 // so each key costs one comparison (eight keys arrive with every frame).
 unsigned field_of(std::string_view key) noexcept {
-    unsigned candidate = field_count;
+    const auto only = [&](EnvelopeField field, bool match) {
+        return match ? static_cast<unsigned>(field) : static_cast<unsigned>(field_count);
+    };
     switch (key.size()) {
     case 4:
-        candidate = field_node;
-        break;
+        return only(field_node, spells(key, "node"));
     case 5:
-        candidate = field_route;
-        break;
+        return only(field_route, spells(key, "route"));
     case 7:
-        candidate = field_payload;
-        break;
+        return only(field_payload, spells(key, "payload"));
     case 8:
-        candidate = key[0] == 'b'   ? field_bin_type
-                    : key[1] == 's' ? field_msg_type
-                                    : field_metadata;
-        break;
+        if (key[0] == 'b')
+            return only(field_bin_type, spells(key, "bin_type"));
+        if (key[1] == 's')
+            return only(field_msg_type, spells(key, "msg_type"));
+        return only(field_metadata, spells(key, "metadata"));
     case 11:
-        candidate = field_source_peer;
-        break;
+        return only(field_source_peer, spells(key, "source_peer"));
     case 12:
-        candidate = field_target_peers;
-        break;
+        return only(field_target_peers, spells(key, "target_peers"));
     case 13:
-        candidate = field_target_pubkey;
-        break;
+        return only(field_target_pubkey, spells(key, "target_pubkey"));
     case 14:
-        candidate = field_target_site_id;
-        break;
+        return only(field_target_site_id, spells(key, "target_site_id"));
     default:
         return field_count;
     }
-    return field_names[candidate] == key ? candidate : field_count;
 }
 
 // A string-or-null envelope field read from the document; false for any other kind.
@@ -365,16 +363,31 @@ bool read_optional_string(simdjson::dom::element value, std::optional<std::strin
 // the plain shape is read here: each key known and present once, msg_type a string naming a
 // non-BINARY type, bin_type absent or 0, payload and metadata objects or null, the addressing
 // fields strings or null. Anything else is nullopt and goes through parse_envelope, which
-// reports errors in its own order; so does any error thrown here.
-std::optional<HiveMessage> plain_envelope(simdjson::dom::element root,
-                                          const EnvelopeParseOptions& options) {
+// reports errors in its own order; so does any error thrown here or by plain_message.
+struct PlainFields {
+    MessageType type = MessageType::bus;
+    unsigned present = 0; ///< a bit per EnvelopeField
+    Json payload;
+    Json metadata;
+    Json route;
+    Json target_peers;
+    std::array<std::optional<std::string>, 4> addressing; ///< node, site, pubkey, source_peer
+
+    [[nodiscard]] bool has(EnvelopeField field) const noexcept {
+        return (present & (1u << field)) != 0;
+    }
+};
+
+std::optional<PlainFields> plain_fields(simdjson::dom::element root,
+                                        const EnvelopeParseOptions& options) {
     using simdjson::dom::element_type;
     const std::size_t max_depth = options.json.max_depth;
     simdjson::dom::object object;
     if (max_depth == 0 || root.get_object().get(object) != simdjson::SUCCESS)
         return std::nullopt;
     std::array<simdjson::dom::element, field_count> fields;
-    unsigned present = 0;
+    std::optional<PlainFields> plain(std::in_place);
+    unsigned& present = plain->present;
     for (auto member : object) {
         const unsigned field = field_of(member.key);
         if (field == field_count || (present & (1u << field)) != 0)
@@ -382,13 +395,14 @@ std::optional<HiveMessage> plain_envelope(simdjson::dom::element root,
         present |= 1u << field;
         fields[field] = member.value;
     }
-    const auto has = [&](EnvelopeField field) { return (present & (1u << field)) != 0; };
+    const auto has = [&](EnvelopeField field) { return plain->has(field); };
     std::string_view type_name;
     if (!has(field_msg_type) || fields[field_msg_type].get_string().get(type_name))
         return std::nullopt;
     const auto type = message_type_from_wire(type_name);
     if (!type || *type == MessageType::binary)
         return std::nullopt;
+    plain->type = *type;
     if (has(field_bin_type) && (fields[field_bin_type].type() != element_type::INT64 ||
                                 fields[field_bin_type].get_int64().value_unsafe() != 0))
         return std::nullopt;
@@ -401,36 +415,42 @@ std::optional<HiveMessage> plain_envelope(simdjson::dom::element root,
 
     // Everything is converted before a nested envelope is read: reading one may parse again
     // (a string payload), which ends this document's lifetime.
-    const auto value_of = [&](EnvelopeField field) {
-        return has(field) ? detail::dom_to_json(fields[field], 1, max_depth) : Json();
+    const auto convert = [&](EnvelopeField field, Json& out) {
+        if (has(field))
+            detail::dom_to_json_into(out, fields[field], 1, max_depth);
     };
-    Json payload = value_of(field_payload);
-    Json metadata = value_of(field_metadata);
-    Json route = value_of(field_route);
-    Json target_peers = value_of(field_target_peers);
-    std::array<std::optional<std::string>, 4> addressing;
+    convert(field_payload, plain->payload);
+    convert(field_metadata, plain->metadata);
+    convert(field_route, plain->route);
+    convert(field_target_peers, plain->target_peers);
     constexpr std::array<EnvelopeField, 4> addressing_fields{
         field_node, field_target_site_id, field_target_pubkey, field_source_peer};
-    for (std::size_t i = 0; i < addressing.size(); ++i)
+    for (std::size_t i = 0; i < plain->addressing.size(); ++i)
         if (has(addressing_fields[i]) &&
-            !read_optional_string(fields[addressing_fields[i]], addressing[i]))
+            !read_optional_string(fields[addressing_fields[i]], plain->addressing[i]))
             return std::nullopt;
+    return plain;
+}
 
-    HiveMessage message = with_payload(*type, has(field_payload) ? &payload : nullptr, options, 0);
-    if (has(field_metadata))
-        message.set_metadata(std::move(metadata));
-    if (has(field_route))
-        message.route() = parse_route(route, options.reference_compat);
-    if (has(field_node))
-        message.set_node(std::move(addressing[0]));
-    if (has(field_target_site_id))
-        message.set_target_site_id(std::move(addressing[1]));
-    if (has(field_target_pubkey))
-        message.set_target_pubkey(std::move(addressing[2]));
-    if (has(field_source_peer))
-        message.set_source_peer(std::move(addressing[3]));
-    if (has(field_target_peers))
-        message.set_target_peers(string_list(target_peers, "target_peers"));
+// The message from plain_fields' fields: returned as a prvalue, so parse_json_message hands it
+// to its caller without a move.
+HiveMessage plain_message(PlainFields& plain, const EnvelopeParseOptions& options) {
+    HiveMessage message =
+        with_payload(plain.type, plain.has(field_payload) ? &plain.payload : nullptr, options, 0);
+    if (plain.has(field_metadata))
+        message.set_metadata(std::move(plain.metadata));
+    if (plain.has(field_route))
+        message.route() = parse_route(plain.route, options.reference_compat);
+    if (plain.has(field_node))
+        message.set_node(std::move(plain.addressing[0]));
+    if (plain.has(field_target_site_id))
+        message.set_target_site_id(std::move(plain.addressing[1]));
+    if (plain.has(field_target_pubkey))
+        message.set_target_pubkey(std::move(plain.addressing[2]));
+    if (plain.has(field_source_peer))
+        message.set_source_peer(std::move(plain.addressing[3]));
+    if (plain.has(field_target_peers))
+        message.set_target_peers(string_list(plain.target_peers, "target_peers"));
     return message;
 }
 
@@ -446,17 +466,15 @@ HiveMessage message_from_json(Json&& envelope, const EnvelopeParseOptions& optio
 
 HiveMessage parse_json_message(std::string_view text, const EnvelopeParseOptions& options) {
     const simdjson::dom::element root = detail::parse_dom(text, options.json);
-    std::optional<HiveMessage> message;
     bool document_intact = true;
     try {
-        message = plain_envelope(root, options);
+        if (std::optional<PlainFields> plain = plain_fields(root, options))
+            return plain_message(*plain, options);
     } catch (const ProtocolError&) {
         // Reported below by the general path, in its order. A nested envelope may have parsed
         // again by then, so the document is read afresh.
         document_intact = false;
     }
-    if (message)
-        return std::move(*message);
     Json envelope = document_intact ? detail::dom_to_json(root, 0, options.json.max_depth)
                                     : Json::parse(text, options.json);
     return parse_envelope(envelope, options, 0);

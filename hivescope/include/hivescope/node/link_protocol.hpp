@@ -10,6 +10,7 @@
 #include "hivescope/sim/frame.hpp"
 
 #include <optional>
+#include <string>
 
 namespace hivescope::node {
 
@@ -49,6 +50,9 @@ class LinkProtocol {
   private:
     std::optional<protocol::LinkCrypto> crypto_;
     bool binarize_ = false;
+    // The plaintext of the last encrypted text frame, kept for its capacity: serialising into
+    // it saves an allocation per frame. Given back when a large frame left it big.
+    std::string plaintext_scratch_;
 };
 
 } // namespace hivescope::node

@@ -184,7 +184,7 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
     void fail_handshake(const protocol::HiveMessage* message, const std::string& detail);
     void close_link(sim::CloseEvent close, LinkFailure::Kind kind, const std::string& detail);
     void require_ready(std::string_view what) const;
-    void transmit(protocol::HiveMessage message, bool plaintext = false);
+    void transmit(protocol::HiveMessage&& message, bool plaintext = false);
     void add_hop(protocol::HiveMessage& message) const;
     protocol::BusMessage prepare_bus(protocol::BusMessage message) const;
     /// QUERY / CASCADE around `inner` with a fresh `metadata.query_id`, kept pending (B.9).

@@ -217,6 +217,7 @@ class Json {
 
     /// Parse UTF-8 JSON text. Throws ProtocolError(malformed_json | invalid_utf8 |
     /// nesting_too_deep) with the simdjson reason. Integers above 2^64-1 are refused.
+    /// The tree comes back frozen (see freeze): copies share its objects until changed.
     [[nodiscard]] static Json parse(std::string_view text, const JsonParseLimits& limits = {});
 
     /// Lets later copies share this value's objects instead of copying them, until one of the

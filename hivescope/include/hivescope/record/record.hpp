@@ -46,10 +46,15 @@ class SharedMessage {
   public:
     SharedMessage() noexcept = default;
     SharedMessage(std::nullopt_t) noexcept {}
-    /// Takes `message` (a copy or a move, as the caller passes it).
-    /// The message is frozen first (protocol::Json::freeze), so copies taken from the record
-    /// share its objects.
-    SharedMessage(protocol::HiveMessage message) {
+    /// Takes a copy of `message`, frozen (protocol::Json::freeze), so copies taken from the
+    /// record share its objects.
+    SharedMessage(const protocol::HiveMessage& message) {
+        auto copy = std::make_shared<protocol::HiveMessage>(message);
+        copy->freeze();
+        message_ = std::move(copy);
+    }
+    /// Takes `message` itself, frozen first.
+    SharedMessage(protocol::HiveMessage&& message) {
         message.freeze();
         message_ = std::make_shared<const protocol::HiveMessage>(std::move(message));
     }

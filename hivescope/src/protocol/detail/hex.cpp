@@ -222,10 +222,8 @@ std::string hex_text_encode(ByteView bytes) {
     return out;
 }
 
-void hex_text_append(std::string& out, ByteView bytes) {
-    const std::size_t at = out.size();
-    out.resize(at + bytes.size() * 2);
-    encode_into(out.data() + at, bytes);
+void hex_text_write(char* out, ByteView bytes) noexcept {
+    encode_into(out, bytes);
 }
 
 Bytes hex_text_decode(std::string_view text) {

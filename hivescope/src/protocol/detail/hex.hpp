@@ -12,8 +12,8 @@ namespace hivescope::protocol::detail {
 /// Lower-case hex.
 [[nodiscard]] std::string hex_text_encode(ByteView bytes);
 
-/// Appends the lower-case hex of `bytes` to `out` (no temporary string on the frame path).
-void hex_text_append(std::string& out, ByteView bytes);
+/// Writes the lower-case hex of `bytes` to `out`, which has room for 2 * bytes.size() chars.
+void hex_text_write(char* out, ByteView bytes) noexcept;
 
 /// Hex of either case; odd length or a non-hex character is ProtocolError(bad_encoding).
 [[nodiscard]] Bytes hex_text_decode(std::string_view text);

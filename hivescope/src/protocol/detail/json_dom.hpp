@@ -21,6 +21,9 @@ namespace hivescope::protocol::detail {
 /// (ProtocolError(nesting_too_deep)), as Json::parse does.
 [[nodiscard]] Json dom_to_json(simdjson::dom::element element, std::size_t depth,
                                std::size_t max_depth);
+/// As dom_to_json, into `out` (whatever it held is replaced), without a move from a temporary.
+void dom_to_json_into(Json& out, simdjson::dom::element element, std::size_t depth,
+                      std::size_t max_depth);
 
 /// Throws exactly what dom_to_json would for nesting, without building anything.
 void check_dom_depth(simdjson::dom::element element, std::size_t depth, std::size_t max_depth);
