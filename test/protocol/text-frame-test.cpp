@@ -14,6 +14,7 @@
 #include "hivescope/protocol/link_crypto.hpp"
 #include "hivescope/protocol/random.hpp"
 
+#include <cctype>
 #include <random>
 #include <string>
 #include <vector>
@@ -101,6 +102,11 @@ TEST_CASE("read_text_frame fails like the two-step path on every malformed shape
     const std::string tag = parsed.get_string("tag");
     const std::string nonce = parsed.get_string("nonce");
     const auto q = [](const std::string& s) { return "\"" + s + "\""; };
+    const auto upper = [](std::string s) {
+        for (char& c : s)
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return s;
+    };
     std::string deep = "1";
     for (int i = 0; i < 130; ++i)
         deep = "[" + deep + "]";
@@ -180,6 +186,27 @@ TEST_CASE("read_text_frame fails like the two-step path on every malformed shape
             "}",
         "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) + ", \"nonce\": \"" + nonce +
             "\\\"\"}",
+        // The exact layout our encoder writes is read without the scan, and anything in it that
+        // is not plain hex goes the general way: both must agree with the two-step path.
+        "{\"ciphertext\": " + q(upper(ct)) + ", \"tag\": " + q(upper(tag)) +
+            ", \"nonce\": " + q(upper(nonce)) + "}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": \"\\u0030" + tag.substr(1) +
+            "\", \"nonce\": " + q(nonce) + "}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) + ", \"nonce\": \"\\u0030" +
+            nonce.substr(1) + "\"}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) +
+            ", \"nonce\": " + q(nonce.substr(1)) + "}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) +
+            ", \"nonce\": " + q(nonce.substr(2)) + "}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": \"zz" + tag.substr(2) +
+            "\", \"nonce\": " + q(nonce) + "}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": \"" + tag.substr(0, 4) + "\\\"" + tag.substr(4) +
+            "\", \"nonce\": " + q(nonce) + "}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) + ", \"nonce\": " + q(nonce) +
+            ", \"x\": 1}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) + ", \"nonce\": " + q(nonce) + "}}",
+        "{\"ciphertext\": " + q(ct) + ", \"tag\": " + q(tag) + ", \"nonce\": " + q(nonce),
+        "{\"ciphertext\": \"\", \"tag\": \"\", \"nonce\": \"\"}",
         deep,
         "{\"a\": " + deep + "}",
         "{\"a\": 1e999}",

@@ -133,19 +133,32 @@ class HexFrameBuffer {
     /// Decodes `text` after the bytes so far; ProtocolError(bad_encoding) as hex_text_decode.
     void append(std::string_view text) {
         const std::size_t more = text.size() / 2;
-        if (size_ + more > capacity_) {
-            capacity_ = std::max(2 * capacity_, size_ + more);
-            auto grown = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
-            std::memcpy(grown.get(), data_, size_);
-            heap_ = std::move(grown);
-            data_ = heap_.get();
-        }
+        reserve(more);
         detail::hex_text_decode_into(data_ + size_, text);
         size_ += more;
+    }
+    /// As append, but false (the buffer unchanged) where append would throw.
+    [[nodiscard]] bool try_append(std::string_view text) {
+        const std::size_t more = text.size() / 2;
+        reserve(more);
+        if (!detail::hex_text_try_decode_into(data_ + size_, text))
+            return false;
+        size_ += more;
+        return true;
     }
     [[nodiscard]] ByteView bytes() const noexcept { return {data_, size_}; }
 
   private:
+    void reserve(std::size_t more) {
+        if (size_ + more <= capacity_)
+            return;
+        capacity_ = std::max(2 * capacity_, size_ + more);
+        auto grown = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
+        std::memcpy(grown.get(), data_, size_);
+        heap_ = std::move(grown);
+        data_ = heap_.get();
+    }
+
     std::array<std::uint8_t, 2048> local_;
     std::unique_ptr<std::uint8_t[]> heap_;
     std::uint8_t* data_ = local_.data();
@@ -181,6 +194,44 @@ std::string open_fields(Aead& aead, Encoding encoding, std::string_view cipherte
         plaintext = aead.open_text(frame);
     }
     // The reference decodes the plaintext as UTF-8 and fails on anything else.
+    if (!simdjson::validate_utf8(plaintext.data(), plaintext.size()))
+        throw ProtocolError(ErrorCode::invalid_utf8,
+                            "decrypted envelope plaintext is not valid UTF-8");
+    return plaintext;
+}
+
+/// The plaintext of a JSON-HEX envelope written exactly as our encoder and the reference's
+/// json.dumps write it, `{"ciphertext": "…", "tag": "…", "nonce": "…"}`, or nullopt when the
+/// text is laid out any other way or a field is not plain hex. Such text is valid JSON whose
+/// fields are exactly these strings (hex digits need no escaping), so the general path would
+/// decode the same bytes: skipping its scan is the whole difference. AEAD and UTF-8 failures
+/// are thrown as there.
+std::optional<std::string> open_exact_hex(Aead& aead, std::string_view text) {
+    constexpr std::string_view before_body = "{\"ciphertext\": \"";
+    constexpr std::string_view before_tag = "\", \"tag\": \"";
+    constexpr std::string_view before_nonce = "\", \"nonce\": \"";
+    constexpr std::string_view close = "\"}";
+    std::size_t at = 0;
+    // The field after `literal`, up to the next quote (hex holds none).
+    const auto field_after = [&](std::string_view literal) -> std::optional<std::string_view> {
+        if (text.compare(at, literal.size(), literal) != 0)
+            return std::nullopt;
+        const std::size_t from = at + literal.size();
+        const std::size_t quote = text.find('"', from);
+        if (quote == std::string_view::npos)
+            return std::nullopt;
+        at = quote;
+        return text.substr(from, quote - from);
+    };
+    const auto body = field_after(before_body);
+    const auto tag = body ? field_after(before_tag) : std::nullopt;
+    const auto nonce = tag ? field_after(before_nonce) : std::nullopt;
+    if (!nonce || text.substr(at) != close)
+        return std::nullopt;
+    HexFrameBuffer frame;
+    if (!frame.try_append(*nonce) || !frame.try_append(*body) || !frame.try_append(*tag))
+        return std::nullopt;
+    std::string plaintext = aead.open_text(frame.bytes());
     if (!simdjson::validate_utf8(plaintext.data(), plaintext.size()))
         throw ProtocolError(ErrorCode::invalid_utf8,
                             "decrypted envelope plaintext is not valid UTF-8");
@@ -293,6 +344,9 @@ std::string decrypt_envelope(Aead& aead, Encoding encoding, const Json& envelope
 TextFrame read_text_frame(Aead* aead, Encoding encoding, std::string_view text,
                           const JsonParseLimits& limits) {
     if (text.size() <= limits.max_bytes) {
+        if (aead != nullptr && encoding == Encoding::json_hex)
+            if (auto plaintext = open_exact_hex(*aead, text))
+                return {true, std::move(*plaintext), {}};
         if (const auto plain = scan_plain_envelope(text)) {
             if (aead == nullptr)
                 return {true, {}, {}};
@@ -346,10 +400,14 @@ TextFrame read_text_frame(Aead* aead, Encoding encoding, std::string_view text,
 
 std::string decrypt_from_json(Aead& aead, Encoding encoding, std::string_view envelope_text) {
     // The plain shape parses to exactly these fields, so decrypt_envelope would see the same.
-    if (envelope_text.size() <= JsonParseLimits{}.max_bytes)
+    if (envelope_text.size() <= JsonParseLimits{}.max_bytes) {
+        if (encoding == Encoding::json_hex)
+            if (auto plaintext = open_exact_hex(aead, envelope_text))
+                return std::move(*plaintext);
         if (const auto plain = scan_plain_envelope(envelope_text))
             return open_fields(aead, encoding, plain->ciphertext, plain->nonce,
                                plain->tag.has_value(), [&] { return *plain->tag; });
+    }
     return decrypt_envelope(aead, encoding, Json::parse(envelope_text));
 }
 

@@ -232,6 +232,10 @@ Bytes hex_text_decode(std::string_view text) {
     return out;
 }
 
+bool hex_text_try_decode_into(std::uint8_t* out, std::string_view text) noexcept {
+    return text.size() % 2 == 0 && decode_into(out, text);
+}
+
 void hex_text_decode_into(std::uint8_t* out, std::string_view text) {
     if (text.size() % 2 != 0 || !decode_into(out, text))
         throw_decode_error(text);

@@ -23,6 +23,8 @@ void hex_text_decode_append(Bytes& out, std::string_view text);
 /// As hex_text_decode, into `out`, which holds exactly text.size() / 2 bytes (for buffers the
 /// caller already sized: no allocation, no zero-fill first). Odd length is the same error.
 void hex_text_decode_into(std::uint8_t* out, std::string_view text);
+/// As hex_text_decode_into, but false instead of an error (`out` then holds no meaning).
+[[nodiscard]] bool hex_text_try_decode_into(std::uint8_t* out, std::string_view text) noexcept;
 
 /// The value of a hex digit of either case, or -1.
 [[nodiscard]] int hex_digit_value(char c) noexcept;
