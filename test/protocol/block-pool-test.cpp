@@ -5,13 +5,18 @@
 #include "catch.hpp"
 
 #include "hivescope/protocol/json.hpp"
+#include "hivescope/record/record.hpp"
+#include "hivescope/sim/frame.hpp"
 #include "protocol/detail/block_pool.hpp"
+#include "protocol/detail/pooled_allocator.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <malloc.h>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -129,6 +134,60 @@ TEST_CASE("JSON object storages come from the pool and are returned with their o
         CHECK(grown > 20000 * 64);
     }
     CHECK(heap_in_use() - before < grown / 16);
+}
+
+namespace {
+struct Counted {
+    explicit Counted(int* alive_in) : alive(alive_in) { ++*alive; }
+    Counted(const Counted&) = delete;
+    Counted& operator=(const Counted&) = delete;
+    ~Counted() { --*alive; }
+    int* alive;
+};
+} // namespace
+
+TEST_CASE("shared objects made with the pooled allocator live and die as with make_shared",
+          "[protocol][pool]") {
+    const std::uint64_t carved = detail::pooled_blocks_carved();
+    int alive = 0;
+    {
+        const auto first = detail::make_pooled_shared<Counted>(&alive);
+        std::shared_ptr<Counted> copy = first;
+        const std::weak_ptr<Counted> watcher = first;
+        CHECK(alive == 1);
+        CHECK(first.use_count() == 2);
+        copy.reset();
+        CHECK(alive == 1);
+        CHECK_FALSE(watcher.expired());
+    }
+    CHECK(alive == 0);
+    // One block per object, control block included; a type too large for a block is not pooled.
+    if (detail::block_pool_enabled) {
+        CHECK(detail::pooled_blocks_carved() == carved + 1);
+        const auto big = detail::make_pooled_shared<std::array<char, 4096>>();
+        (*big)[4095] = 'x';
+        CHECK(detail::pooled_blocks_carved() == carved + 1);
+    }
+
+    // What a hop keeps this way: recorded messages and frames, one block each (the message's
+    // payload is frozen first, so the recorded copies share it and carve nothing more).
+    HiveMessage message(MessageType::bus, Json{{"type", "speak"}});
+    message.freeze();
+    std::uint64_t before = detail::pooled_blocks_carved();
+    const hivescope::record::SharedMessage recorded(message);
+    CHECK(*recorded == message);
+    if (detail::block_pool_enabled)
+        CHECK(detail::pooled_blocks_carved() == before + 1);
+    before = detail::pooled_blocks_carved();
+    const hivescope::record::SharedMessage moved{HiveMessage(message)};
+    CHECK(*moved == message);
+    if (detail::block_pool_enabled)
+        CHECK(detail::pooled_blocks_carved() == before + 1);
+    before = detail::pooled_blocks_carved();
+    const hivescope::sim::Frame frame = hivescope::sim::Frame::text("{}");
+    CHECK(frame.data() == "{}");
+    if (detail::block_pool_enabled)
+        CHECK(detail::pooled_blocks_carved() == before + 1);
 }
 
 namespace {

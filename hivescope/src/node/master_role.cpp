@@ -11,6 +11,7 @@
 #include "hivescope/protocol/json_codec.hpp"
 #include "hivescope/protocol/password_handshake.hpp"
 #include "hivescope/protocol/rsa_handshake.hpp"
+#include "protocol/detail/pooled_allocator.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -515,7 +516,8 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
     try {
         DecodedFrame decoded = link.link.decode(frame);
         decoded.message.freeze();
-        arrived = std::make_shared<const HiveMessage>(std::move(decoded.message));
+        arrived =
+            protocol::detail::make_pooled_shared<const HiveMessage>(std::move(decoded.message));
         encrypted = decoded.encrypted;
     } catch (const ProtocolError& error) {
         if (handle_bare_transport(link, frame))
@@ -586,7 +588,7 @@ void MasterRole::handle_frame(Link& link, const sim::Frame& frame) {
     }
 
     // 5. Stamp (a copy: the in record keeps the message as it arrived), 6. dispatch.
-    auto stamping = std::make_shared<HiveMessage>(message);
+    auto stamping = protocol::detail::make_pooled_shared<HiveMessage>(message);
     stamping->set_source_peer(link.peer_id);
     stamping->freeze();
     const std::shared_ptr<const HiveMessage> stamped = std::move(stamping);

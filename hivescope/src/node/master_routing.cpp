@@ -10,6 +10,7 @@
 #include "hivescope/protocol/error.hpp"
 #include "hivescope/protocol/json_codec.hpp"
 #include "protocol/detail/json_object_access.hpp"
+#include "protocol/detail/pooled_allocator.hpp"
 #include "protocol/detail/trim.hpp"
 
 #include <algorithm>
@@ -226,7 +227,8 @@ void MasterRole::inject(Link& link, BusMessage bus) {
     bus.data().freeze();
     bus.context().freeze();
     // Built where the record keeps it, rather than built and then moved there.
-    auto injected = std::make_shared<HiveMessage>(MessageType::bus, bus.to_json());
+    auto injected =
+        protocol::detail::make_pooled_shared<HiveMessage>(MessageType::bus, bus.to_json());
     injected->freeze();
     Record& entry = core_.new_record(Kind::inject);
     entry.peer = link.peer_id;

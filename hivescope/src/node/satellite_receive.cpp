@@ -139,6 +139,7 @@ void SatelliteRole::deliver_bus(BusMessage bus, const Delivery& delivery) {
         session_ = *session;
         session_["site_id"] = Json(core_.site_id());
         session_.freeze();
+        note_session();
         bus.set_session(session_);
     }
     // 2. What was addressed to us is, on our bus, where the message comes from.

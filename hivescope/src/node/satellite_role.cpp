@@ -69,6 +69,7 @@ SatelliteRole::SatelliteRole(NodeCore& core, SatelliteOptions options)
         Json(JsonObject{{"session_id", Json(session_id_)}, {"site_id", Json(core_.site_id())}});
     // Every BUS carries a copy: frozen, the copies share it.
     session_.freeze();
+    note_session();
     core_.upstream = this;
     // In a relay the master half routes the shared agent's messages; it may call route_local.
     if (core_.downstream == nullptr)
@@ -468,6 +469,15 @@ HiveMessage bus_envelope(BusMessage message) {
 }
 } // namespace
 
+void SatelliteRole::note_session() noexcept {
+    const auto holds = [this](std::string_view key, const std::string& value) {
+        const Json* current = std::as_const(session_).find(key);
+        return current != nullptr && current->is_string() && current->as_string() == value;
+    };
+    session_prepared_ = session_.is_object() && holds("session_id", session_id_) &&
+                        holds("site_id", core_.site_id());
+}
+
 BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
     Json& context = message.context();
     // Written only when they differ, so a copy of our (frozen) session stays shared.
@@ -485,8 +495,10 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
         JsonObjectAccess::append_new(fields, "platform", useragent_);
         JsonObjectAccess::append_new(fields, "destination", "HiveMind");
         Json& session = JsonObjectAccess::append_new(fields, "session", session_);
-        ensure(session, "session_id", session_id_);
-        ensure(session, "site_id", core_.site_id());
+        if (!session_prepared_) {
+            ensure(session, "session_id", session_id_);
+            ensure(session, "site_id", core_.site_id());
+        }
         context = Json(std::move(fields));
         return message;
     }

@@ -2,8 +2,22 @@
 
 #include "hivescope/protocol/bus_message.hpp"
 #include "hivescope/protocol/message_summary.hpp"
+#include "protocol/detail/pooled_allocator.hpp"
 
 namespace hivescope::record {
+
+// A recorded message is kept until its hive goes: pooled, with its control block.
+SharedMessage::SharedMessage(const protocol::HiveMessage& message) {
+    auto copy = protocol::detail::make_pooled_shared<protocol::HiveMessage>(message);
+    copy->freeze();
+    message_ = std::move(copy);
+}
+
+SharedMessage::SharedMessage(protocol::HiveMessage&& message) {
+    message.freeze();
+    message_ =
+        protocol::detail::make_pooled_shared<const protocol::HiveMessage>(std::move(message));
+}
 
 std::string_view to_string(Kind kind) noexcept {
     switch (kind) {

@@ -185,6 +185,7 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
     void close_link(sim::CloseEvent close, LinkFailure::Kind kind, const std::string& detail);
     void require_ready(std::string_view what) const;
     void transmit(protocol::HiveMessage&& message, bool plaintext = false);
+    void note_session() noexcept;
     void add_hop(protocol::HiveMessage& message) const;
     protocol::BusMessage prepare_bus(protocol::BusMessage message) const;
     /// QUERY / CASCADE around `inner` with a fresh `metadata.query_id`, kept pending (B.9).
@@ -215,6 +216,9 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
     std::string useragent_;
     std::string session_id_;
     protocol::Json session_;
+    // Whether session_ already holds our session_id and site_id as strings, so prepare_bus can
+    // share it as it is (kept by note_session() whenever session_ changes).
+    bool session_prepared_ = false;
 
     std::shared_ptr<sim::Connection> connection_;
     LinkProtocol link_;

@@ -48,16 +48,9 @@ class SharedMessage {
     SharedMessage(std::nullopt_t) noexcept {}
     /// Takes a copy of `message`, frozen (protocol::Json::freeze), so copies taken from the
     /// record share its objects.
-    SharedMessage(const protocol::HiveMessage& message) {
-        auto copy = std::make_shared<protocol::HiveMessage>(message);
-        copy->freeze();
-        message_ = std::move(copy);
-    }
+    SharedMessage(const protocol::HiveMessage& message);
     /// Takes `message` itself, frozen first.
-    SharedMessage(protocol::HiveMessage&& message) {
-        message.freeze();
-        message_ = std::make_shared<const protocol::HiveMessage>(std::move(message));
-    }
+    SharedMessage(protocol::HiveMessage&& message);
     /// Shares an already shared message (null: no message).
     SharedMessage(std::shared_ptr<const protocol::HiveMessage> message) noexcept
         : message_(std::move(message)) {}

@@ -45,8 +45,7 @@ struct Frame {
     }
 
   private:
-    Frame(Kind kind_in, std::string content)
-        : kind(kind_in), data_(std::make_shared<const std::string>(std::move(content))) {}
+    Frame(Kind kind_in, std::string content);
 
     static const std::string& empty() noexcept {
         static const std::string none;
