@@ -137,7 +137,7 @@ class HexFrameBuffer {
         detail::hex_text_decode_into(data_ + size_, text);
         size_ += more;
     }
-    /// As append, but false (the buffer unchanged) where append would throw.
+    /// As append, but false (and the bytes so far unchanged) where append would throw.
     [[nodiscard]] bool try_append(std::string_view text) {
         const std::size_t more = text.size() / 2;
         reserve(more);
@@ -166,6 +166,14 @@ class HexFrameBuffer {
     std::size_t capacity_ = local_.size();
 };
 
+// The reference decodes a decrypted plaintext as UTF-8 and fails on anything else.
+std::string checked_utf8(std::string plaintext) {
+    if (!simdjson::validate_utf8(plaintext.data(), plaintext.size()))
+        throw ProtocolError(ErrorCode::invalid_utf8,
+                            "decrypted envelope plaintext is not valid UTF-8");
+    return plaintext;
+}
+
 // The envelope's fields once found; `tag_text()` is read only when `has_tag` and only after the
 // nonce and ciphertext decoded, so the checks and their order are decrypt_envelope's whichever
 // way the fields were read.
@@ -193,11 +201,7 @@ std::string open_fields(Aead& aead, Encoding encoding, std::string_view cipherte
             decode_append(frame, encoding, tag_text());
         plaintext = aead.open_text(frame);
     }
-    // The reference decodes the plaintext as UTF-8 and fails on anything else.
-    if (!simdjson::validate_utf8(plaintext.data(), plaintext.size()))
-        throw ProtocolError(ErrorCode::invalid_utf8,
-                            "decrypted envelope plaintext is not valid UTF-8");
-    return plaintext;
+    return checked_utf8(std::move(plaintext));
 }
 
 /// The plaintext of a JSON-HEX envelope written exactly as our encoder and the reference's
@@ -231,11 +235,7 @@ std::optional<std::string> open_exact_hex(Aead& aead, std::string_view text) {
     HexFrameBuffer frame;
     if (!frame.try_append(*nonce) || !frame.try_append(*body) || !frame.try_append(*tag))
         return std::nullopt;
-    std::string plaintext = aead.open_text(frame.bytes());
-    if (!simdjson::validate_utf8(plaintext.data(), plaintext.size()))
-        throw ProtocolError(ErrorCode::invalid_utf8,
-                            "decrypted envelope plaintext is not valid UTF-8");
-    return plaintext;
+    return checked_utf8(aead.open_text(frame.bytes()));
 }
 
 /// The fields of an envelope in the plain shape our encoders (and the reference's) write.
