@@ -45,66 +45,70 @@ unsigned char* first_block(Chunk* chunk) noexcept {
     return reinterpret_cast<unsigned char*>(chunk) + sizeof(Chunk);
 }
 
-// Set once this thread's cursor is destroyed (trivially destructible, so it outlives it).
+// Set once this thread's cursor is retired for good (trivially destructible, so it outlives
+// the cursor).
 thread_local bool cursor_gone = false;
 
 // The chunk this thread carves from, until it is full or the thread ends; the blocks keep the
-// chunk alive after that.
-class Cursor {
-  public:
-    Cursor() = default;
-    Cursor(const Cursor&) = delete;
-    Cursor& operator=(const Cursor&) = delete;
-    ~Cursor() {
-        retire();
+// chunk alive after that. Trivially destructible and constant-initialised, so the allocation
+// fast path reads it with no guard or registration; the Retirer below gives the chunk back
+// at thread exit.
+struct Cursor {
+    Chunk* chunk = nullptr;
+    std::size_t used = 0;
+    std::uint32_t carved = 0;
+    std::uint64_t total = 0;
+};
+thread_local constinit Cursor cursor;
+
+void retire(Cursor& state) noexcept {
+    if (state.chunk != nullptr)
+        drop(state.chunk, carving - state.carved);
+    state.chunk = nullptr;
+    state.carved = 0;
+}
+
+// Registered with the thread's first chunk; retires the cursor when the thread ends.
+struct Retirer {
+    Retirer() = default;
+    Retirer(const Retirer&) = delete;
+    Retirer& operator=(const Retirer&) = delete;
+    ~Retirer() {
+        retire(cursor);
         cursor_gone = true;
     }
-
-    void* take(std::size_t bytes) {
-        bytes = (bytes + block_alignment - 1) & ~(block_alignment - 1);
-        if (chunk_ == nullptr || used_ + bytes > chunk_size) {
-            Chunk* fresh = new_chunk(carving);
-            retire();
-            chunk_ = fresh;
-            used_ = sizeof(Chunk);
-        }
-        ++carved_;
-        ++total_;
-        void* block = reinterpret_cast<unsigned char*>(chunk_) + used_;
-        used_ += bytes;
-        return block;
-    }
-
-    [[nodiscard]] std::uint64_t total() const noexcept { return total_; }
-
-  private:
-    void retire() noexcept {
-        if (chunk_ != nullptr)
-            drop(chunk_, carving - carved_);
-        chunk_ = nullptr;
-        carved_ = 0;
-    }
-
-    Chunk* chunk_ = nullptr;
-    std::size_t used_ = 0;
-    std::uint32_t carved_ = 0;
-    std::uint64_t total_ = 0;
 };
 
-Cursor& this_thread_cursor() {
-    thread_local Cursor cursor;
-    return cursor;
+// A new chunk for the cursor, which has no room for `bytes` (rounded) more.
+void* carve_from_new_chunk(std::size_t bytes) {
+    // A destructor running after this thread's cursor was retired (at thread or process exit)
+    // gets a chunk of its own.
+    if (cursor_gone)
+        return first_block(new_chunk(1));
+    thread_local Retirer retirer;
+    (void)retirer;
+    Chunk* fresh = new_chunk(carving);
+    retire(cursor);
+    cursor.chunk = fresh;
+    cursor.used = sizeof(Chunk) + bytes;
+    ++cursor.carved;
+    ++cursor.total;
+    return first_block(fresh);
 }
 
 } // namespace
 
 void* allocate_pooled(std::size_t bytes) {
     assert(bytes <= pooled_block_limit);
-    // A destructor running after this thread's cursor (at thread or process exit) gets a chunk
-    // of its own.
-    if (cursor_gone)
-        return first_block(new_chunk(1));
-    return this_thread_cursor().take(bytes);
+    bytes = (bytes + block_alignment - 1) & ~(block_alignment - 1);
+    Cursor& state = cursor;
+    if (state.chunk == nullptr || state.used + bytes > chunk_size)
+        return carve_from_new_chunk(bytes);
+    ++state.carved;
+    ++state.total;
+    void* block = reinterpret_cast<unsigned char*>(state.chunk) + state.used;
+    state.used += bytes;
+    return block;
 }
 
 void free_pooled(void* block) noexcept {
@@ -113,7 +117,7 @@ void free_pooled(void* block) noexcept {
 }
 
 std::uint64_t pooled_blocks_carved() noexcept {
-    return cursor_gone ? 0 : this_thread_cursor().total();
+    return cursor_gone ? 0 : cursor.total;
 }
 
 } // namespace hivescope::protocol::detail

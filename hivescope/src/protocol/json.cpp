@@ -700,12 +700,17 @@ struct JsonBuilder {
     // A new member for a key known not to be in the object yet.
     static Json& new_member(JsonObject& object, std::string_view key) {
         const std::size_t count = object.size();
-        const bool room = object.storage_ != nullptr && object.storage_->capacity > count;
-        JsonObject::Storage& storage =
-            object.own(room ? count : std::max<std::size_t>(4, count * 2));
-        auto* slot = new (storage.members() + storage.size) JsonObject::Member(
+        JsonObject::Storage* storage = object.storage_;
+        // A parsed object is its builder's alone, unfrozen until it is complete, and reserved
+        // for all its members: own() only for a repeated key's growth.
+        if (storage == nullptr || storage->capacity <= count || storage->frozen ||
+            storage->references.load(std::memory_order_acquire) != 1) {
+            const bool room = storage != nullptr && storage->capacity > count;
+            storage = &object.own(room ? count : std::max<std::size_t>(4, count * 2));
+        }
+        auto* slot = new (storage->members() + storage->size) JsonObject::Member(
             std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
-        ++storage.size;
+        ++storage->size;
         return slot->second;
     }
 };
