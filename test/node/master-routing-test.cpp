@@ -218,6 +218,47 @@ TEST_CASE("master: a link's BUS messages share one merged session until its inpu
     CHECK(*first.find("blacklisted_skills") == Json::parse(R"(["skill-a"])"));
 }
 
+TEST_CASE("master: a link's BUS messages share one rewritten context until its inputs change",
+          "[node][master][session]") {
+    MasterHive hive;
+    auto& s0 = hive.join("S0", [](ClientRecord& r) {
+        r.allowed_types = {"recognizer_loop:utterance", "speak"};
+    });
+    const auto send = [&](const char* type, JsonObject extra) {
+        BusMessage bus = s0.make_bus(type);
+        for (const auto& [key, value] : extra)
+            bus.context()[key] = value;
+        s0.send(HiveMessage::bus(bus));
+        hive.run();
+        return hive.agent().injected().back().message.context();
+    };
+    const Json first = send("recognizer_loop:utterance", {});
+    const Json second = send("recognizer_loop:utterance", {});
+    // Rewritten once: the second message carries the same (frozen) context object.
+    CHECK(shares_storage(first.as_object(), second.as_object()));
+    CHECK(first == second);
+    CHECK(first.get_string("destination") == "HiveMind");
+    CHECK(first.get_string("peer") == s0.peer_id());
+
+    // A context that differs is rewritten afresh, and so is a `speak` (its destination).
+    const Json other = send("recognizer_loop:utterance", {{"lang", Json("de-de")}});
+    CHECK_FALSE(shares_storage(second.as_object(), other.as_object()));
+    CHECK(other.get_string("lang") == "de-de");
+    const Json spoken = send("speak", {{"lang", Json("de-de")}});
+    CHECK_FALSE(shares_storage(other.as_object(), spoken.as_object()));
+    CHECK(*spoken.find("destination") == Json::parse(R"(["audio"])"));
+    CHECK(other.get_string("destination") == "HiveMind");
+
+    // So is the same context after the record's blacklists change the session.
+    auto record = *hive.master->database().find_by_key("S0-key");
+    record.skill_blacklist = {"skill-b"};
+    hive.master->database().update(record);
+    const Json updated = send("recognizer_loop:utterance", {});
+    CHECK_FALSE(shares_storage(first.as_object(), updated.as_object()));
+    CHECK(*updated.find("session")->find("blacklisted_skills") == Json::parse(R"(["skill-b"])"));
+    CHECK(first.find("session")->find("blacklisted_skills")->as_array().empty());
+}
+
 // ---- B.4 ACL ------------------------------------------------------------------------------------
 
 TEST_CASE("master: allowed_types is a whitelist; a denial keeps the connection",

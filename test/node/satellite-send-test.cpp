@@ -164,6 +164,24 @@ TEST_CASE("send_bus fills the context and always sets the session", "[satellite]
         CHECK(received[1].bus_message().context().dump() == general.dump());
         CHECK(received[0].bus_message().session_id() == session_id);
     }
+    SECTION("sends without a context share one prepared context") {
+        h.sat.send_bus(BusMessage("speak"));
+        h.sat.send_bus(BusMessage("recognizer_loop:utterance"));
+        h.sat.send_bus(BusMessage("speak", Json::object(), Json(JsonObject{{"caller", Json(1)}})));
+        h.settle();
+        std::vector<Json> contexts;
+        for (const auto& r : h.sat.recorder())
+            if (r.kind == Kind::out && r.type() == MessageType::bus)
+                contexts.push_back(*r.message->payload().find("context"));
+        REQUIRE(contexts.size() == 3);
+        // Made once, shared by every BUS sent without one (values, so still equal)...
+        CHECK(shares_storage(contexts[0].as_object(), contexts[1].as_object()));
+        CHECK(contexts[0] == contexts[1]);
+        CHECK(contexts[0].get_string("source") == "S0");
+        CHECK(contexts[0].find("session")->get_string("session_id") == session_id);
+        // ...and not by one with a context of the caller's.
+        CHECK_FALSE(shares_storage(contexts[0].as_object(), contexts[2].as_object()));
+    }
     SECTION("a BUS carries no route hop") {
         h.sat.send_bus(BusMessage("speak"));
         h.settle();

@@ -469,13 +469,18 @@ HiveMessage bus_envelope(BusMessage message) {
 }
 } // namespace
 
-void SatelliteRole::note_session() noexcept {
+void SatelliteRole::note_session() {
     const auto holds = [this](std::string_view key, const std::string& value) {
         const Json* current = std::as_const(session_).find(key);
         return current != nullptr && current->is_string() && current->as_string() == value;
     };
     session_prepared_ = session_.is_object() && holds("session_id", session_id_) &&
                         holds("site_id", core_.site_id());
+    prepared_context_ = Json();
+    if (session_prepared_) {
+        prepared_context_ = prepare_bus(BusMessage("")).context();
+        prepared_context_.freeze();
+    }
 }
 
 BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
@@ -488,7 +493,12 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
     };
     if (context.is_null() || (context.is_object() && context.as_object().empty())) {
         // The usual send: no context of the caller's, so it is built as a whole, in the order
-        // the general path below would leave it.
+        // the general path below would leave it; while our session is as we made it, that is
+        // the same context every time, made once.
+        if (!prepared_context_.is_null()) {
+            context = prepared_context_;
+            return message;
+        }
         using protocol::detail::JsonObjectAccess;
         JsonObject fields = JsonObjectAccess::with_capacity(std::size(prepared_keys));
         JsonObjectAccess::append_new(fields, "source", useragent_);

@@ -185,7 +185,7 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
     void close_link(sim::CloseEvent close, LinkFailure::Kind kind, const std::string& detail);
     void require_ready(std::string_view what) const;
     void transmit(protocol::HiveMessage&& message, bool plaintext = false);
-    void note_session() noexcept;
+    void note_session();
     void add_hop(protocol::HiveMessage& message) const;
     protocol::BusMessage prepare_bus(protocol::BusMessage message) const;
     /// QUERY / CASCADE around `inner` with a fresh `metadata.query_id`, kept pending (B.9).
@@ -219,6 +219,9 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
     // Whether session_ already holds our session_id and site_id as strings, so prepare_bus can
     // share it as it is (kept by note_session() whenever session_ changes).
     bool session_prepared_ = false;
+    // Then the context prepare_bus gives a BUS sent without one (frozen: every such BUS shares
+    // it); null otherwise.
+    protocol::Json prepared_context_;
 
     std::shared_ptr<sim::Connection> connection_;
     LinkProtocol link_;

@@ -43,6 +43,18 @@ struct MasterLink {
     };
     std::optional<CompletedSession> last_completed_session;
 
+    /// B.5 step 4 then rewrites the BUS context; a client sends the same context each time, so
+    /// the last rewrite is kept (frozen, shared by the messages it went into) with everything it
+    /// was made from, and reused while all of that is unchanged.
+    struct RewrittenContext {
+        protocol::Json received;  ///< the context as it arrived
+        protocol::Json session;   ///< the completed session it got (compared by identity)
+        record::SharedText peer;  ///< the peer id it names (compared by identity)
+        bool speak = false;       ///< a `speak` gets destination ["audio"]
+        protocol::Json rewritten; ///< the result
+    };
+    std::optional<RewrittenContext> last_rewritten_context;
+
     bool registered = false;
     bool handshake_complete = false;
     bool closing = false;             ///< the master decided to close; ignore what still arrives
