@@ -49,7 +49,7 @@ struct MasterLink {
     struct RewrittenContext {
         protocol::Json received;  ///< the context as it arrived
         protocol::Json session;   ///< the completed session it got (compared by identity)
-        record::SharedText peer;  ///< the peer id it names (compared by identity)
+        record::SharedText peer;  ///< the peer id it names
         bool speak = false;       ///< a `speak` gets destination ["audio"]
         protocol::Json rewritten; ///< the result
     };
