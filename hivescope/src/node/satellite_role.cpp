@@ -474,10 +474,9 @@ void SatelliteRole::note_session() {
         const Json* current = std::as_const(session_).find(key);
         return current != nullptr && current->is_string() && current->as_string() == value;
     };
-    session_prepared_ = session_.is_object() && holds("session_id", session_id_) &&
-                        holds("site_id", core_.site_id());
     prepared_context_ = Json();
-    if (session_prepared_) {
+    if (session_.is_object() && holds("session_id", session_id_) &&
+        holds("site_id", core_.site_id())) {
         prepared_context_ = prepare_bus(BusMessage("")).context();
         prepared_context_.freeze();
     }
@@ -505,10 +504,8 @@ BusMessage SatelliteRole::prepare_bus(BusMessage message) const {
         JsonObjectAccess::append_new(fields, "platform", useragent_);
         JsonObjectAccess::append_new(fields, "destination", "HiveMind");
         Json& session = JsonObjectAccess::append_new(fields, "session", session_);
-        if (!session_prepared_) {
-            ensure(session, "session_id", session_id_);
-            ensure(session, "site_id", core_.site_id());
-        }
+        ensure(session, "session_id", session_id_);
+        ensure(session, "site_id", core_.site_id());
         context = Json(std::move(fields));
         return message;
     }

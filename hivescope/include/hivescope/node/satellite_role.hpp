@@ -216,11 +216,9 @@ class SatelliteRole final : public UpstreamRole, public sim::FrameHandler {
     std::string useragent_;
     std::string session_id_;
     protocol::Json session_;
-    // Whether session_ already holds our session_id and site_id as strings, so prepare_bus can
-    // share it as it is (kept by note_session() whenever session_ changes).
-    bool session_prepared_ = false;
-    // Then the context prepare_bus gives a BUS sent without one (frozen: every such BUS shares
-    // it); null otherwise.
+    // While session_ holds our session_id and site_id as strings, the context prepare_bus gives
+    // a BUS sent without one (frozen: every such BUS shares it); null otherwise. Kept by
+    // note_session() whenever session_ changes.
     protocol::Json prepared_context_;
 
     std::shared_ptr<sim::Connection> connection_;

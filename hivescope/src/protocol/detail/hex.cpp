@@ -227,8 +227,8 @@ void hex_text_write(char* out, ByteView bytes) noexcept {
 }
 
 Bytes hex_text_decode(std::string_view text) {
-    Bytes out;
-    hex_text_decode_append(out, text);
+    Bytes out(text.size() / 2);
+    hex_text_decode_into(out.data(), text);
     return out;
 }
 
@@ -239,17 +239,6 @@ bool hex_text_try_decode_into(std::uint8_t* out, std::string_view text) noexcept
 void hex_text_decode_into(std::uint8_t* out, std::string_view text) {
     if (text.size() % 2 != 0 || !decode_into(out, text))
         throw_decode_error(text);
-}
-
-void hex_text_decode_append(Bytes& out, std::string_view text) {
-    if (text.size() % 2 != 0)
-        throw_decode_error(text);
-    const std::size_t at = out.size();
-    out.resize(at + text.size() / 2);
-    if (!decode_into(out.data() + at, text)) {
-        out.resize(at);
-        throw_decode_error(text);
-    }
 }
 
 } // namespace hivescope::protocol::detail

@@ -18,8 +18,6 @@ void hex_text_write(char* out, ByteView bytes) noexcept;
 /// Hex of either case; odd length or a non-hex character is ProtocolError(bad_encoding).
 [[nodiscard]] Bytes hex_text_decode(std::string_view text);
 
-/// As hex_text_decode, appending the bytes to `out`; on error `out` keeps its old contents.
-void hex_text_decode_append(Bytes& out, std::string_view text);
 /// As hex_text_decode, into `out`, which holds exactly text.size() / 2 bytes (for buffers the
 /// caller already sized: no allocation, no zero-fill first). Odd length is the same error.
 void hex_text_decode_into(std::uint8_t* out, std::string_view text);
